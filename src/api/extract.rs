@@ -1,0 +1,179 @@
+//! Our own extractors, so that even a request axum cannot read is answered as problem JSON.
+
+use axum::{
+    body::Bytes,
+    extract::{
+        FromRequest, FromRequestParts, Request,
+        rejection::{PathRejection, QueryRejection},
+    },
+    http::{HeaderMap, StatusCode, header},
+};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::{domain::FieldError, error::ApiError};
+
+/// A JSON body: 415 without a JSON content type, 413 over the body limit, 400 when it is not
+/// JSON, 422 (naming the field) when it is JSON of the wrong shape or has fields we do not take.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !has_json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request("unreadable_body", rejection.body_text())
+            }
+        })?;
+        parse_json(&body).map(AppJson)
+    }
+}
+
+pub fn has_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses a request body, which is always a JSON object. (Serde would also read a struct from an
+/// array of its fields in order; a body like `["a@b.co", "pw"]` is refused instead.)
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => ApiError::field("body", "must be a JSON object"),
+                Err(err) => ApiError::bad_request(
+                    "malformed_json",
+                    format!("The body is not valid JSON: {err}."),
+                ),
+            },
+        );
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer.end().map_err(|err| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {err}."),
+        )
+    })?;
+    Ok(value)
+}
+
+fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    if inner.classify() != Category::Data {
+        return ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {inner}."),
+        );
+    }
+    let message = inner.to_string();
+    // serde_json ends its messages with the position; the field name says more here.
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |at| &message[..at])
+        .to_owned();
+    // For a missing field the path is the enclosing object; name the field itself. (For an
+    // unknown field the path already ends with it.)
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (named, path.as_str()) {
+        (Some(name), ".") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    };
+    ApiError::Validation(vec![FieldError::new(field, message)])
+}
+
+/// Path parameters; a value that does not parse (an id that is not a UUID) is a 400.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct AppPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::bad_request("invalid_path", rejection.body_text())
+    }
+}
+
+/// Query parameters; unknown or unparsable ones are a 400.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct AppQuery<T>(pub T);
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct SignUp {
+        email: String,
+        password: String,
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_field_at_fault() {
+        let missing = parse_json::<SignUp>(br#"{"email": "a@b.co"}"#).expect_err("missing");
+        assert_eq!(field_of(missing), "password");
+        let unknown =
+            parse_json::<SignUp>(br#"{"email": "a@b.co", "password": "x", "role": "admin"}"#)
+                .expect_err("unknown");
+        assert_eq!(field_of(unknown), "role");
+        let wrong_type =
+            parse_json::<SignUp>(br#"{"email": 7, "password": "x"}"#).expect_err("type");
+        assert_eq!(field_of(wrong_type), "email");
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        for body in [
+            &b"{"[..],
+            b"not json",
+            b"{\"email\": \"a\", \"password\": \"b\"} trailing",
+        ] {
+            let err = parse_json::<SignUp>(body).expect_err("malformed");
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        }
+    }
+}

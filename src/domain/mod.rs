@@ -1,0 +1,27 @@
+//! Validated values and the rules of the product, with no I/O: what the handlers check before the
+//! store is asked to change anything.
+
+pub mod clock;
+pub mod email;
+pub mod id;
+pub mod page;
+pub mod password;
+pub mod user;
+
+/// A problem with one field of a request, reported back next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The request field, as the client spelled it (`email`, `repeat.until`, ...).
+    pub field: String,
+    /// What is wrong with it, in words a person can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Paging: `?limit=` (default 50, at most 200) and an opaque `?cursor=` naming where to go on.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// The query parameters every list takes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// How many items to return: 1 to 200, default 50.
+    pub limit: Option<u32>,
+    /// Where to continue, as given in the previous page's `Link: <...>; rel="next"`.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list and, when there is more, the cursor of the next page.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row only tells that more exist.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Self {
+        let limit = limit as usize;
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(cursor_of)
+        } else {
+            None
+        };
+        Self { items: rows, next }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
+/// The limit to use, or why the one given is not acceptable.
+pub fn checked_limit(limit: Option<u32>) -> Result<u32, &'static str> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err("must be between 1 and 200"),
+    }
+}

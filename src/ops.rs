@@ -1,0 +1,42 @@
+//! Operating endpoints outside `/api`: liveness, readiness and metrics.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, header},
+    response::IntoResponse,
+    routing::get,
+};
+use serde_json::json;
+
+use crate::{error::ApiError, state::AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Alive: the process answers. Says nothing about the database.
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready: the database answers (for SQLite, the writer can commit).
+async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(
+        json!({ "status": "ready", "database": state.store.backend_name() }),
+    ))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.render(state.store.pool_stats()),
+    )
+}

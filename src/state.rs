@@ -1,0 +1,20 @@
+//! What every handler can reach. Cloned per request, so everything in it is shared.
+
+use std::sync::Arc;
+
+use crate::{
+    auth::{password::PasswordHasher, throttle::IpRateLimiter, tokens::TokenKeys},
+    config::Settings,
+    metrics::Metrics,
+    store::Store,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub tokens: Arc<TokenKeys>,
+    pub passwords: PasswordHasher,
+    pub login_limiter: Arc<IpRateLimiter>,
+    pub metrics: Arc<Metrics>,
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,292 @@
+//! Accounts: creating, finding and changing users.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    Conflict, Constraint, StoreError,
+    backend::{Backend, SqlStore, op},
+    sql::{Conn, on_violation, query},
+};
+use crate::domain::user::{Role, User};
+
+#[derive(Debug)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub email: String,
+    pub email_key: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub now: DateTime<Utc>,
+}
+
+/// A user with the hash their password is checked against.
+#[derive(Debug)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A user's change to their own account.
+#[derive(Debug)]
+pub struct UserChanges {
+    pub user_id: Uuid,
+    /// The new address and its key.
+    pub email: Option<(String, String)>,
+    pub password_hash: Option<String>,
+    /// A new password ends every other login session of the user; this one is kept.
+    pub current_session: Uuid,
+    pub now: DateTime<Utc>,
+}
+
+/// An admin's change to someone's account.
+#[derive(Debug, Default)]
+pub struct AdminChanges {
+    pub role: Option<Role>,
+    pub is_chirpy_red: Option<bool>,
+}
+
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Fails with [`Conflict::EmailTaken`] when another account has the address, in any case.
+    async fn create_user(&self, new: NewUser) -> Result<User, StoreError>;
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError>;
+    async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError>;
+    /// Users newest first, after the cursor user if one is given.
+    async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError>;
+    async fn admin_update_user(
+        &self,
+        id: Uuid,
+        changes: AdminChanges,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> AccountStore for SqlStore<B> {
+    async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        self.backend
+            .write(op(move |c| insert_user(c, new).boxed()))
+            .await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.backend
+            .read(op(move |c| user_by_id(c, id).boxed()))
+            .await
+    }
+
+    async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError> {
+        self.backend
+            .read(op(move |c| credentials(c, email_key).boxed()))
+            .await
+    }
+
+    async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError> {
+        self.backend
+            .write(op(move |c| update_user(c, changes).boxed()))
+            .await
+    }
+
+    async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError> {
+        self.backend
+            .read(op(move |c| list_users(c, after, limit).boxed()))
+            .await
+    }
+
+    async fn admin_update_user(
+        &self,
+        id: Uuid,
+        changes: AdminChanges,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        self.backend
+            .write(op(move |c| admin_update_user(c, id, changes, now).boxed()))
+            .await
+    }
+}
+
+/// The columns [`UserRow`] reads, as a literal so `concat!` can build statements from it.
+macro_rules! user_columns {
+    () => {
+        "id, email, role, is_chirpy_red, created_at, updated_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    email: String,
+    role: String,
+    is_chirpy_red: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    pub(crate) fn into_user(self) -> Result<User, StoreError> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(
+                format!("unknown role `{}` for user {}", self.role, self.id).into(),
+            ))
+        })?;
+        Ok(User {
+            id: self.id,
+            email: self.email,
+            role,
+            is_chirpy_red: self.is_chirpy_red,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+async fn insert_user<C: Conn>(c: &mut C, new: NewUser) -> Result<User, StoreError> {
+    c.fetch_one::<UserRow>(
+        query(concat!(
+            "INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) RETURNING ",
+            user_columns!()
+        ))
+        .bind(new.id)
+        .bind(new.email)
+        .bind(new.email_key)
+        .bind(new.password_hash)
+        .bind(new.role.as_str())
+        .bind(new.now),
+    )
+    .await
+    .map_err(on_violation(
+        Constraint::UsersEmailKey,
+        StoreError::Conflict(Conflict::EmailTaken),
+    ))?
+    .into_user()
+}
+
+pub(crate) async fn user_by_id<C: Conn>(c: &mut C, id: Uuid) -> Result<Option<User>, StoreError> {
+    c.fetch_optional::<UserRow>(
+        query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id),
+    )
+    .await?
+    .map(UserRow::into_user)
+    .transpose()
+}
+
+async fn credentials<C: Conn>(
+    c: &mut C,
+    email_key: String,
+) -> Result<Option<Credentials>, StoreError> {
+    let row = c
+        .fetch_optional::<CredentialsRow>(
+            query(concat!(
+                "SELECT ",
+                user_columns!(),
+                ", password_hash FROM users WHERE email_key = $1"
+            ))
+            .bind(email_key),
+        )
+        .await?;
+    row.map(|row| {
+        Ok(Credentials {
+            user: row.user.into_user()?,
+            password_hash: row.password_hash,
+        })
+    })
+    .transpose()
+}
+
+async fn update_user<C: Conn>(c: &mut C, changes: UserChanges) -> Result<User, StoreError> {
+    let (email, email_key) = changes.email.unzip();
+    let password_changed = changes.password_hash.is_some();
+    let user = c
+        .fetch_optional::<UserRow>(
+            query(concat!(
+                "UPDATE users SET email = COALESCE($2, email), \
+                 email_key = COALESCE($3, email_key), \
+                 password_hash = COALESCE($4, password_hash), updated_at = $5 \
+                 WHERE id = $1 RETURNING ",
+                user_columns!()
+            ))
+            .bind(changes.user_id)
+            .bind(email)
+            .bind(email_key)
+            .bind(changes.password_hash)
+            .bind(changes.now),
+        )
+        .await
+        .map_err(on_violation(
+            Constraint::UsersEmailKey,
+            StoreError::Conflict(Conflict::EmailTaken),
+        ))?
+        .ok_or(StoreError::NotFound)?;
+    if password_changed {
+        c.execute(
+            query(
+                "UPDATE login_sessions SET revoked_at = $3, revoked_reason = 'password_changed' \
+                 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+            )
+            .bind(changes.user_id)
+            .bind(changes.current_session)
+            .bind(changes.now),
+        )
+        .await?;
+    }
+    user.into_user()
+}
+
+async fn list_users<C: Conn>(
+    c: &mut C,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<User>, StoreError> {
+    c.fetch_all::<UserRow>(
+        query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit),
+    )
+    .await?
+    .into_iter()
+    .map(UserRow::into_user)
+    .collect()
+}
+
+async fn admin_update_user<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    changes: AdminChanges,
+    now: DateTime<Utc>,
+) -> Result<User, StoreError> {
+    c.fetch_optional::<UserRow>(
+        query(concat!(
+            "UPDATE users SET role = COALESCE($2, role), \
+             is_chirpy_red = COALESCE($3, is_chirpy_red), updated_at = $4 \
+             WHERE id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(id)
+        .bind(changes.role.map(Role::as_str))
+        .bind(changes.is_chirpy_red)
+        .bind(now),
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?
+    .into_user()
+}

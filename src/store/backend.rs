@@ -1,0 +1,71 @@
+//! How a backend runs work, and the one [`Store`](super::Store) implementation built on that.
+
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+use super::{PoolStats, StoreError, sql::Conn};
+
+/// An operation on a connection, as the store's feature modules write them.
+pub type Op<C, T> =
+    Box<dyn for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send>;
+
+/// What differs between SQLite and PostgreSQL: how a read and a write transaction are run.
+pub trait Backend: Send + Sync + 'static {
+    type Conn: Conn;
+
+    /// Runs `op` on a connection that sees every committed write.
+    fn read<T: Send + 'static>(
+        &self,
+        op: Op<Self::Conn, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    /// Runs `op` in a write transaction. `Ok` means its effects are committed and durable; `Err`
+    /// means none of them happened. An `Ok` from `op` whose commit then fails becomes `Err`.
+    fn write<T: Send + 'static>(
+        &self,
+        op: Op<Self::Conn, T>,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn pool_stats(&self) -> PoolStats;
+
+    fn name(&self) -> &'static str;
+}
+
+/// The store over a backend. Feature modules (`accounts`, `logins`, ...) implement their part of
+/// [`Store`](super::Store) for it, once for both backends.
+pub struct SqlStore<B> {
+    pub(crate) backend: B,
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub fn new(backend: B) -> Self {
+        Self { backend }
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> super::Health for SqlStore<B> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        self.backend.pool_stats()
+    }
+
+    fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+}
+
+/// Wraps a closure as an [`Op`]; passing it through here gives the closure its higher-ranked
+/// signature, which `Box::new` alone would not infer.
+pub fn op<C, T, F>(f: F) -> Op<C, T>
+where
+    F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+{
+    Box::new(f)
+}

@@ -1,0 +1,264 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, a pool of readers,
+//! and a single writer task.
+//!
+//! Every write goes through the writer, so SQLite never answers "database is locked" to us and
+//! the tail stays bounded. The writer takes all the operations waiting in its queue, runs each
+//! under its own savepoint inside one `BEGIN IMMEDIATE` transaction, commits once, and only then
+//! answers each caller (group commit): one fsync pays for the whole batch, and an operation that
+//! fails rolls back to its savepoint without touching its neighbours.
+
+use std::{panic::AssertUnwindSafe, path::Path, time::Duration};
+
+use futures_util::{FutureExt, future::BoxFuture};
+use sqlx::{
+    Connection, Sqlite as Db, SqliteConnection,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    Constraint, PoolStats, StoreError,
+    backend::{Backend, Op},
+    sql::{Conn, Query, Record, bind_args},
+};
+
+/// The most operations one commit carries; more wait for the next.
+const MAX_BATCH: usize = 256;
+/// Operations waiting for the writer beyond this make callers wait to enqueue (backpressure).
+const QUEUE_DEPTH: usize = 8192;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Sqlite {
+    readers: SqlitePool,
+    writer: mpsc::Sender<Job>,
+}
+
+/// One queued operation, boxed so that operations of any result type share the queue.
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Done> + Send>;
+
+/// Answers a job's caller once its batch's commit is known (`Some(reason)` if it failed).
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// What a job left behind: whether to keep its savepoint, and how to answer its caller.
+struct Done {
+    keep: bool,
+    answer: Answer,
+}
+
+fn job<F>(f: F) -> Job
+where
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Done> + Send + 'static,
+{
+    Box::new(f)
+}
+
+impl Sqlite {
+    pub async fn open(path: &Path, readers: u32) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A confirmed booking must survive power loss, not only a crash of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write_pool)
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(run_writer(write_pool, queue));
+        Ok(Self { readers, writer })
+    }
+}
+
+impl Backend for Sqlite {
+    type Conn = SqliteConnection;
+
+    async fn read<T: Send + 'static>(&self, op: Op<SqliteConnection, T>) -> Result<T, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(classify)?;
+        op(&mut conn).await
+    }
+
+    async fn write<T: Send + 'static>(&self, op: Op<SqliteConnection, T>) -> Result<T, StoreError> {
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let queued = job(move |conn| {
+            Box::pin(async move {
+                let result = op(conn).await;
+                Done {
+                    keep: result.is_ok(),
+                    answer: Box::new(move |commit_failure| {
+                        let answer = match (result, commit_failure) {
+                            (Ok(value), None) => Ok(value),
+                            (Ok(_), Some(reason)) => Err(StoreError::Unavailable(reason.into())),
+                            (Err(err), _) => Err(err),
+                        };
+                        // The caller may have gone away (its request was cancelled); the write
+                        // stands all the same.
+                        let _ = answer_tx.send(answer);
+                    }),
+                }
+            })
+        });
+        self.writer
+            .send(queued)
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer_rx.await.map_err(|_| {
+            StoreError::Unavailable("the write was abandoned; its batch could not run".into())
+        })?
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        // Through the writer: ready means able to write, not only to read.
+        self.write(super::backend::op(|conn: &mut SqliteConnection| {
+            Box::pin(async move { conn.execute(super::sql::query("SELECT 1")).await.map(drop) })
+        }))
+        .await
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.readers.size() + 1,
+            idle: u32::try_from(self.readers.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+async fn run_writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        commit_batch(&pool, &mut batch).await;
+    }
+}
+
+/// Runs and commits one batch. A job dropped without running (because the batch broke before
+/// its turn) answers its caller with "abandoned" through its dropped channel.
+async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<Job>) {
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(err) => {
+            tracing::error!(error = %err, jobs = batch.len(), "could not begin a write batch");
+            batch.clear();
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut broken: Option<String> = None;
+    for job in batch.drain(..) {
+        if broken.is_some() {
+            continue;
+        }
+        let mut savepoint = match tx.begin().await {
+            Ok(savepoint) => savepoint,
+            Err(err) => {
+                broken = Some(err.to_string());
+                continue;
+            }
+        };
+        let done = AssertUnwindSafe(job(&mut savepoint)).catch_unwind().await;
+        let keep = matches!(&done, Ok(done) if done.keep);
+        let settled = if keep {
+            savepoint.commit().await
+        } else {
+            savepoint.rollback().await
+        };
+        if let Err(err) = settled {
+            broken = Some(err.to_string());
+        }
+        match done {
+            Ok(done) => answers.push(done.answer),
+            Err(_) => tracing::error!("a write operation panicked; its changes were rolled back"),
+        }
+    }
+    let outcome = match broken {
+        None => tx.commit().await.map_err(|err| err.to_string()),
+        Some(reason) => {
+            let _ = tx.rollback().await;
+            Err(reason)
+        }
+    };
+    if let Err(reason) = &outcome {
+        tracing::error!(error = %reason, jobs = answers.len(), "write batch failed; none of it was committed");
+    }
+    let failure = outcome.err();
+    for answer in answers {
+        answer(failure.as_deref());
+    }
+}
+
+impl Conn for SqliteConnection {
+    async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
+        bind_args(sqlx::query::<Db>(query.text), query.args)
+            .execute(&mut *self)
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(classify)
+    }
+
+    async fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
+        let row = bind_args(sqlx::query::<Db>(query.text), query.args)
+            .fetch_optional(&mut *self)
+            .await
+            .map_err(classify)?;
+        row.map(|row| R::from_row(&row))
+            .transpose()
+            .map_err(classify)
+    }
+
+    async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
+        let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
+            .fetch_all(&mut *self)
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|row| R::from_row(row))
+            .collect::<Result<_, _>>()
+            .map_err(classify)
+    }
+}
+
+/// SQLite's primary result codes that mean "cannot serve now" rather than "bad statement":
+/// BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN.
+const UNAVAILABLE_CODES: [i64; 7] = [5, 6, 8, 10, 11, 13, 14];
+
+fn classify(err: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        if let Some(constraint) = Constraint::from_sqlite_message(db.message()) {
+            return StoreError::Violation(constraint);
+        }
+        let primary = db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .map(|code| code & 0xff);
+        if primary.is_some_and(|code| UNAVAILABLE_CODES.contains(&code)) {
+            return StoreError::Unavailable(err.to_string());
+        }
+    }
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
+        other => StoreError::Database(other),
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: each starts the real server on port 0 with a fresh database and talks HTTP
+//! to it, on SQLite and (when `KAIROS_TEST_POSTGRES_URL` is set) on PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod accounts;
+mod admin;
+mod bad_input;
+mod operations;
+mod tokens;

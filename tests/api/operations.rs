@@ -1,0 +1,139 @@
+//! Running it: health, readiness, metrics, the OpenAPI document, restarts.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{TestApp, on_both_backends};
+
+on_both_backends!(
+    health_and_readiness,
+    metrics_count_requests_by_route_and_show_the_pool,
+    the_openapi_document_describes_every_route,
+    the_docs_page_is_served_from_the_binary,
+    tokens_survive_a_restart_on_the_same_data,
+);
+
+async fn health_and_readiness(app: TestApp) {
+    let health = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    let expected = match app.backend {
+        crate::helpers::Backend::Sqlite => "sqlite",
+        crate::helpers::Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["database"], expected);
+}
+
+async fn metrics_count_requests_by_route_and_show_the_pool(app: TestApp) {
+    let ann = app.customer().await;
+    app.get(&format!("/api/user/{}", ann.id), &ann.token).await;
+    let text = app
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"kairos_http_requests_total{method="GET",route="/api/user/{userID}",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"kairos_http_requests_total{method="POST",route="/api/users",status="201"}"#
+        )
+    );
+    assert!(text.contains("kairos_http_request_duration_seconds_bucket"));
+    assert!(text.contains("kairos_db_pool_in_use"));
+    assert!(
+        !text.contains(&ann.id.to_string()),
+        "ids never become labels"
+    );
+}
+
+async fn the_openapi_document_describes_every_route(app: TestApp) {
+    let doc: Value = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, method, statuses) in [
+        (
+            "/api/users",
+            "post",
+            &["201", "400", "409", "413", "415", "422"][..],
+        ),
+        ("/api/users", "put", &["200", "401", "409", "422"]),
+        ("/api/users", "get", &["200", "401", "403"]),
+        (
+            "/api/users/{userID}",
+            "patch",
+            &["200", "404", "409", "422"],
+        ),
+        ("/api/login", "post", &["200", "401", "422", "429"]),
+        ("/api/refresh", "post", &["200", "401"]),
+        ("/api/revoke", "post", &["204", "401"]),
+        ("/api/logout", "post", &["204", "401"]),
+        (
+            "/api/logout/{userID}",
+            "post",
+            &["204", "401", "403", "404"],
+        ),
+        (
+            "/api/user/{adminID}/create",
+            "post",
+            &["201", "401", "403", "409", "422"],
+        ),
+        (
+            "/api/user/{userID}",
+            "get",
+            &["200", "400", "401", "403", "404"],
+        ),
+    ] {
+        let responses = &doc["paths"][path][method]["responses"];
+        for status in statuses {
+            assert!(
+                responses.get(*status).is_some(),
+                "{method} {path} lacks {status}"
+            );
+        }
+    }
+    let signup = &doc["components"]["schemas"]["Credentials"];
+    assert_eq!(
+        signup["additionalProperties"], false,
+        "unknown fields are refused: {signup}"
+    );
+}
+
+async fn the_docs_page_is_served_from_the_binary(app: TestApp) {
+    let response = app.request(Method::GET, "/docs/").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("swagger-ui"));
+}
+
+async fn tokens_survive_a_restart_on_the_same_data(app: TestApp) {
+    let ann = app.customer().await;
+    let app = app.restart().await;
+    let home = app.get(&format!("/api/user/{}", ann.id), &ann.token).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let refreshed = app
+        .request(Method::POST, "/api/refresh")
+        .bearer_auth(&ann.refresh_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+}

@@ -1,0 +1,679 @@
+//! Logging in and out, refreshing, revoking, throttling, and tokens that must not pass.
+
+use std::sync::Arc;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use kairos::store::sql::query;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::Barrier;
+use uuid::Uuid;
+
+use crate::helpers::{
+    Backend, Login, PASSWORD, TestApp, on_both_backends, problem, spawn_app_with, unique_email,
+};
+
+on_both_backends!(
+    login_returns_the_user_and_tokens_and_stores_only_a_hash,
+    the_access_token_carries_the_contracts_claims,
+    a_wrong_password_and_an_unknown_email_answer_alike,
+    refresh_rotates_and_a_reused_token_ends_the_login_session,
+    refresh_takes_the_token_in_the_body_too,
+    access_and_refresh_tokens_are_not_interchangeable,
+    fifty_parallel_refreshes_of_one_token_give_one_success,
+    revoke_ends_the_login_session,
+    logout_ends_only_the_current_login_session,
+    an_admin_can_end_every_login_session_of_a_user,
+    five_failed_logins_throttle_the_account_until_the_window_passes,
+    a_successful_login_resets_the_failure_count,
+    the_login_session_lasts_sixty_days_from_login_whatever_rotation,
+    tokens_that_are_forged_tampered_or_misplaced_are_refused,
+);
+
+fn decode_part(part: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+async fn refresh_with(app: &TestApp, refresh_token: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/refresh")
+        .bearer_auth(refresh_token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn home_status(app: &TestApp, login: &Login, token: &str) -> StatusCode {
+    app.get(&format!("/api/user/{}", login.id), token)
+        .await
+        .status()
+}
+
+async fn login_returns_the_user_and_tokens_and_stores_only_a_hash(app: TestApp) {
+    let email = unique_email("login");
+    app.sign_up(&email, PASSWORD).await;
+    let response = app.log_in(&email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    for field in [
+        "id",
+        "createdAt",
+        "updatedAt",
+        "email",
+        "role",
+        "isChirpyRed",
+        "token",
+        "refreshToken",
+    ] {
+        assert!(body.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(body["expiresIn"], 3600);
+    let id: Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    let refresh_token = body["refreshToken"].as_str().unwrap();
+    assert!(
+        URL_SAFE_NO_PAD.decode(refresh_token).unwrap().len() == 32,
+        "256 random bits"
+    );
+
+    let sessions = app
+        .db
+        .count(query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1").bind(id))
+        .await;
+    assert_eq!(sessions, 1);
+    let (stored,): (Vec<u8>,) = app
+        .db
+        .one(
+            query(
+                "SELECT t.token_hash FROM refresh_tokens t \
+                 JOIN login_sessions s ON s.id = t.session_id WHERE s.user_id = $1",
+            )
+            .bind(id),
+        )
+        .await;
+    assert_eq!(stored, Sha256::digest(refresh_token.as_bytes()).to_vec());
+}
+
+async fn the_access_token_carries_the_contracts_claims(app: TestApp) {
+    let ann = app.customer().await;
+    let parts: Vec<&str> = ann.token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header = decode_part(parts[0]);
+    assert_eq!(header["alg"], "HS256");
+    let claims = decode_part(parts[1]);
+    assert_eq!(claims["sub"], ann.id.to_string());
+    assert_eq!(claims["iss"], "kairos");
+    assert_eq!(claims["aud"], "kairos-api");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    assert!(claims["jti"].is_string());
+    let sid: Uuid = claims["sid"].as_str().unwrap().parse().unwrap();
+    let live = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM login_sessions WHERE id = $1 AND revoked_at IS NULL")
+                .bind(sid),
+        )
+        .await;
+    assert_eq!(live, 1, "sid names the login session");
+}
+
+async fn a_wrong_password_and_an_unknown_email_answer_alike(app: TestApp) {
+    let ann = app.customer().await;
+    let unknown = unique_email("nobody");
+    let wrong_password = app.log_in(&ann.email, "not the right passphrase").await;
+    let unknown_email = app.log_in(&unknown, "not the right passphrase").await;
+    for response in [&wrong_password, &unknown_email] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    let a = wrong_password.bytes().await.unwrap();
+    let b = unknown_email.bytes().await.unwrap();
+    assert_eq!(a, b, "byte-identical bodies");
+    let body: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(body["code"], "invalid_credentials");
+    // Both took the same path: a verification, then a recorded failure.
+    for key in [ann.email.to_lowercase(), unknown.to_lowercase()] {
+        let failures = app
+            .db
+            .count(query("SELECT failures FROM login_failures WHERE email_key = $1").bind(key))
+            .await;
+        assert_eq!(failures, 1);
+    }
+}
+
+async fn refresh_rotates_and_a_reused_token_ends_the_login_session(app: TestApp) {
+    let ann = app.customer().await;
+    let first = refresh_with(&app, &ann.refresh_token).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["cache-control"], "no-store");
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["expiresIn"], 3600);
+    let new_access = first["token"].as_str().unwrap();
+    let new_refresh = first["refreshToken"].as_str().unwrap();
+    assert_ne!(new_refresh, ann.refresh_token);
+    assert_eq!(home_status(&app, &ann, new_access).await, StatusCode::OK);
+
+    // The rotated token is marked used and linked to its replacement.
+    let (used,): (i64,) = app
+        .db
+        .one(
+            query(
+                "SELECT COUNT(*) FROM refresh_tokens old JOIN refresh_tokens new \
+                 ON new.id = old.replaced_by \
+                 WHERE old.token_hash = $1 AND old.used_at IS NOT NULL AND new.token_hash = $2",
+            )
+            .bind(Sha256::digest(ann.refresh_token.as_bytes()).to_vec())
+            .bind(Sha256::digest(new_refresh.as_bytes()).to_vec()),
+        )
+        .await;
+    assert_eq!(used, 1);
+
+    // Presenting the old one again is theft: 401, and the whole login session ends.
+    let replay = refresh_with(&app, &ann.refresh_token).await;
+    let body = problem(replay, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(body["code"], "refresh_token_reused");
+    assert_eq!(
+        refresh_with(&app, new_refresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        home_status(&app, &ann, new_access).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        home_status(&app, &ann, &ann.token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let reason: (Option<String>,) = app
+        .db
+        .one(query("SELECT revoked_reason FROM login_sessions WHERE user_id = $1").bind(ann.id))
+        .await;
+    assert_eq!(reason.0.as_deref(), Some("refresh_token_reused"));
+}
+
+async fn refresh_takes_the_token_in_the_body_too(app: TestApp) {
+    let ann = app.customer().await;
+    let response = app
+        .post_anonymous("/api/refresh", &json!({ "token": ann.refresh_token }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let both = app
+        .request(Method::POST, "/api/refresh")
+        .bearer_auth(body["refreshToken"].as_str().unwrap())
+        .json(&json!({ "token": "something else" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        problem(both, StatusCode::BAD_REQUEST).await["code"],
+        "ambiguous_token"
+    );
+    let neither = app
+        .request(Method::POST, "/api/refresh")
+        .send()
+        .await
+        .unwrap();
+    problem(neither, StatusCode::UNAUTHORIZED).await;
+}
+
+async fn access_and_refresh_tokens_are_not_interchangeable(app: TestApp) {
+    let ann = app.customer().await;
+    let response = refresh_with(&app, &ann.token).await;
+    assert_eq!(
+        problem(response, StatusCode::UNAUTHORIZED).await["code"],
+        "invalid_token"
+    );
+    assert_eq!(
+        home_status(&app, &ann, &ann.refresh_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Neither attempt cost the login session anything.
+    assert_eq!(
+        refresh_with(&app, &ann.refresh_token).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn fifty_parallel_refreshes_of_one_token_give_one_success(app: TestApp) {
+    let ann = app.customer().await;
+    let barrier = Arc::new(Barrier::new(50));
+    let app = Arc::new(app);
+    let mut racers = Vec::new();
+    for _ in 0..50 {
+        let (app, barrier, token) = (
+            Arc::clone(&app),
+            Arc::clone(&barrier),
+            ann.refresh_token.clone(),
+        );
+        racers.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let response = refresh_with(&app, &token).await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body["refreshToken"].as_str().map(str::to_owned))
+        }));
+    }
+    let mut children = Vec::new();
+    let mut refused = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            (StatusCode::OK, Some(child)) => children.push(child),
+            (StatusCode::UNAUTHORIZED, _) => refused += 1,
+            (other, _) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(children.len(), 1, "exactly one rotation wins");
+    assert_eq!(refused, 49);
+    // One child in the database, never two.
+    let tokens = app
+        .db
+        .count(
+            query(
+                "SELECT COUNT(*) FROM refresh_tokens t JOIN login_sessions s \
+                 ON s.id = t.session_id WHERE s.user_id = $1",
+            )
+            .bind(ann.id),
+        )
+        .await;
+    assert_eq!(tokens, 2);
+}
+
+async fn revoke_ends_the_login_session(app: TestApp) {
+    let ann = app.customer().await;
+    let response = app
+        .request(Method::POST, "/api/revoke")
+        .bearer_auth(&ann.refresh_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        home_status(&app, &ann, &ann.token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_with(&app, &ann.refresh_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let bob = app.customer().await;
+    let response = app
+        .post_anonymous("/api/revoke", &json!({ "token": bob.refresh_token }))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        home_status(&app, &bob, &bob.token).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let unknown = app
+        .post_anonymous("/api/revoke", &json!({ "token": "no-such-token" }))
+        .await;
+    problem(unknown, StatusCode::UNAUTHORIZED).await;
+}
+
+async fn logout_ends_only_the_current_login_session(app: TestApp) {
+    let phone = app.customer().await;
+    let laptop = app.login(&phone.email, PASSWORD).await;
+    let response = app
+        .request(Method::POST, "/api/logout")
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        home_status(&app, &phone, &phone.token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_with(&app, &phone.refresh_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        home_status(&app, &laptop, &laptop.token).await,
+        StatusCode::OK
+    );
+    let again = app
+        .request(Method::POST, "/api/logout")
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn an_admin_can_end_every_login_session_of_a_user(app: TestApp) {
+    let ann = app.customer().await;
+    let ann_elsewhere = app.login(&ann.email, PASSWORD).await;
+    let bob = app.customer().await;
+    let admin = app.admin().await;
+
+    let by_customer = app
+        .post(&format!("/api/logout/{}", ann.id), &bob.token, &json!({}))
+        .await;
+    assert_eq!(
+        problem(by_customer, StatusCode::FORBIDDEN).await["code"],
+        "forbidden"
+    );
+    assert_eq!(home_status(&app, &ann, &ann.token).await, StatusCode::OK);
+
+    let response = app
+        .post(&format!("/api/logout/{}", ann.id), &admin.token, &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    for session in [&ann, &ann_elsewhere] {
+        assert_eq!(
+            home_status(&app, &ann, &session.token).await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            refresh_with(&app, &session.refresh_token).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(home_status(&app, &bob, &bob.token).await, StatusCode::OK);
+    let live = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+                .bind(ann.id),
+        )
+        .await;
+    assert_eq!(live, 0);
+    let missing = app
+        .post(
+            &format!("/api/logout/{}", Uuid::now_v7()),
+            &admin.token,
+            &json!({}),
+        )
+        .await;
+    problem(missing, StatusCode::NOT_FOUND).await;
+    // Logging in again works: forced logout is not a ban.
+    app.login(&ann.email, PASSWORD).await;
+}
+
+async fn five_failed_logins_throttle_the_account_until_the_window_passes(app: TestApp) {
+    let ann = app.customer().await;
+    let bob = app.customer().await;
+    for attempt in 1..=5 {
+        let response = app.log_in(&ann.email, "wrong passphrase here").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    // Even the right password waits now.
+    let response = app.log_in(&ann.email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    // Other accounts are unaffected.
+    app.login(&bob.email, PASSWORD).await;
+    // Once the window has passed, the right password works again.
+    app.db
+        .execute(
+            query("UPDATE login_failures SET window_started_at = $1 WHERE email_key = $2")
+                .bind(chrono::Utc::now() - chrono::Duration::minutes(16))
+                .bind(ann.email.to_lowercase()),
+        )
+        .await;
+    app.login(&ann.email, PASSWORD).await;
+}
+
+async fn a_successful_login_resets_the_failure_count(app: TestApp) {
+    let ann = app.customer().await;
+    for _ in 0..4 {
+        app.log_in(&ann.email, "wrong passphrase here").await;
+    }
+    app.login(&ann.email, PASSWORD).await;
+    for attempt in 1..=4 {
+        let response = app.log_in(&ann.email, "wrong passphrase here").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    app.login(&ann.email, PASSWORD).await;
+}
+
+async fn the_login_session_lasts_sixty_days_from_login_whatever_rotation(app: TestApp) {
+    let ann = app.customer().await;
+    let (created, expires): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = app
+        .db
+        .one(
+            query("SELECT created_at, expires_at FROM login_sessions WHERE user_id = $1")
+                .bind(ann.id),
+        )
+        .await;
+    assert_eq!(expires - created, chrono::Duration::days(60));
+    let rotated: Value = refresh_with(&app, &ann.refresh_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (after,): (chrono::DateTime<chrono::Utc>,) = app
+        .db
+        .one(query("SELECT expires_at FROM login_sessions WHERE user_id = $1").bind(ann.id))
+        .await;
+    assert_eq!(after, expires, "rotation does not extend the session");
+    // Move the login 60 days into the past: the refresh token and the access token both stop.
+    app.db
+        .execute(
+            query("UPDATE login_sessions SET expires_at = $1 WHERE user_id = $2")
+                .bind(chrono::Utc::now() - chrono::Duration::seconds(1))
+                .bind(ann.id),
+        )
+        .await;
+    let refreshed = refresh_with(&app, rotated["refreshToken"].as_str().unwrap()).await;
+    assert_eq!(refreshed.status(), StatusCode::UNAUTHORIZED);
+    let token = rotated["token"].as_str().unwrap();
+    assert_eq!(
+        home_status(&app, &ann, token).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn tokens_that_are_forged_tampered_or_misplaced_are_refused(app: TestApp) {
+    let ann = app.customer().await;
+    let secret = std::fs::read_to_string(app.secret_file()).unwrap();
+    let key = URL_SAFE_NO_PAD.decode(secret.trim()).unwrap();
+    let claims = decode_part(ann.token.split('.').nth(1).unwrap());
+    let sign = |header: Header, claims: &Value, key: &[u8]| {
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).unwrap()
+    };
+    // Our own key and algorithm give a working token: the cases below differ in one thing each.
+    let control = sign(Header::new(Algorithm::HS256), &claims, &key);
+    assert_eq!(home_status(&app, &ann, &control).await, StatusCode::OK);
+
+    let mut forged: Vec<(&str, String)> = Vec::new();
+    let payload = ann.token.split('.').nth(1).unwrap();
+    let signature = ann.token.split('.').nth(2).unwrap();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+        forged.push(("alg none, no signature", format!("{header}.{payload}.")));
+        forged.push((
+            "alg none, with signature",
+            format!("{header}.{payload}.{signature}"),
+        ));
+    }
+    forged.push((
+        "HS384 with our key",
+        sign(Header::new(Algorithm::HS384), &claims, &key),
+    ));
+    forged.push((
+        "HS512 with our key",
+        sign(Header::new(Algorithm::HS512), &claims, &key),
+    ));
+    forged.push((
+        "another key",
+        sign(
+            Header::new(Algorithm::HS256),
+            &claims,
+            b"another key, 32 bytes long......",
+        ),
+    ));
+    let mut other_sub = claims.clone();
+    other_sub["sub"] = json!(app.admin().await.id.to_string());
+    let tampered_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other_sub).unwrap());
+    let header_part = ann.token.split('.').next().unwrap();
+    forged.push((
+        "sub changed",
+        format!("{header_part}.{tampered_payload}.{signature}"),
+    ));
+    let mut flipped = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    flipped[0] ^= 1;
+    forged.push((
+        "one bit flipped",
+        format!(
+            "{header_part}.{payload}.{}",
+            URL_SAFE_NO_PAD.encode(flipped)
+        ),
+    ));
+    forged.push(("truncated", ann.token[..ann.token.len() - 5].to_owned()));
+    let now = chrono::Utc::now().timestamp();
+    let mut expired = claims.clone();
+    expired["iat"] = json!(now - 3700);
+    expired["exp"] = json!(now - 100);
+    forged.push((
+        "expired past the leeway",
+        sign(Header::new(Algorithm::HS256), &expired, &key),
+    ));
+    let mut early = claims.clone();
+    early["nbf"] = json!(now + 600);
+    forged.push((
+        "not yet valid",
+        sign(Header::new(Algorithm::HS256), &early, &key),
+    ));
+    let mut no_exp = claims.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    forged.push(("no exp", sign(Header::new(Algorithm::HS256), &no_exp, &key)));
+    for (claim, value) in [("aud", "someone-else"), ("iss", "someone-else")] {
+        let mut wrong = claims.clone();
+        wrong[claim] = json!(value);
+        forged.push((
+            "wrong aud or iss",
+            sign(Header::new(Algorithm::HS256), &wrong, &key),
+        ));
+    }
+    let mut jku = Header::new(Algorithm::HS256);
+    jku.jku = Some("http://127.0.0.1:9/keys".to_owned());
+    jku.kid = Some("attacker".to_owned());
+    let mut wrong_key_with_jku = claims.clone();
+    wrong_key_with_jku["sub"] = json!(Uuid::now_v7().to_string());
+    forged.push((
+        "jku and kid headers",
+        sign(
+            jku,
+            &wrong_key_with_jku,
+            b"attacker key, 32 bytes long.....",
+        ),
+    ));
+    for (case, token) in &forged {
+        let response = app.get(&format!("/api/user/{}", ann.id), token).await;
+        let status = response.status();
+        assert!(
+            status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
+            "{case}: {status}"
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(
+                response.headers().contains_key("www-authenticate"),
+                "{case}"
+            );
+        }
+    }
+
+    // In the query string it is not a credential at all.
+    let in_query = app
+        .request(
+            Method::GET,
+            &format!("/api/user/{}?access_token={}", ann.id, ann.token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        in_query.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST
+    ));
+    // Two Authorization headers: refused, even though one of them is good.
+    let two = app
+        .request(Method::GET, &format!("/api/user/{}", ann.id))
+        .header("authorization", format!("Bearer {}", ann.token))
+        .header("authorization", "Bearer garbage")
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        two.status(),
+        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST
+    ));
+    // The scheme name is case-insensitive (RFC 7235).
+    let lower = app
+        .request(Method::GET, &format!("/api/user/{}", ann.id))
+        .header("authorization", format!("bearer {}", ann.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::OK);
+}
+
+/// Runs outside the macro: the per-IP limit needs a server with a small one.
+async fn the_per_ip_limit_applies_across_accounts(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.login_attempts_per_ip_per_minute = 3).await
+    else {
+        return;
+    };
+    let emails = [
+        unique_email("a"),
+        unique_email("b"),
+        unique_email("c"),
+        unique_email("d"),
+    ];
+    for email in &emails[..3] {
+        assert_eq!(
+            app.log_in(email, PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let response = app.log_in(&emails[3], PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Refused before anything was looked at: no failure was counted for the fourth address.
+    let counted = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM login_failures WHERE email_key = $1")
+                .bind(emails[3].clone()),
+        )
+        .await;
+    assert_eq!(counted, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_ip_limit_applies_across_accounts_sqlite() {
+    the_per_ip_limit_applies_across_accounts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_ip_limit_applies_across_accounts_postgres() {
+    the_per_ip_limit_applies_across_accounts(Backend::Postgres).await;
+}
