@@ -13,8 +13,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::FieldError,
-    store::{Conflict, StoreError},
+    domain::{FieldError, refusal::Refusal},
+    store::StoreError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -255,21 +255,20 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::NotFound("such thing"),
-            StoreError::Conflict(conflict) => conflict.into(),
+            StoreError::Refused(refusal) => refusal.into(),
             StoreError::Unavailable(reason) => ApiError::Unavailable(anyhow::anyhow!(reason)),
             other => ApiError::Internal(other.into()),
         }
     }
 }
 
-impl From<Conflict> for ApiError {
-    fn from(conflict: Conflict) -> Self {
-        let (code, detail) = match conflict {
-            Conflict::EmailTaken => ("email_taken", "An account with this e-mail address exists."),
-        };
-        ApiError::Conflict {
-            code,
-            detail: detail.to_owned(),
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let (code, detail) = (refusal.code(), refusal.detail());
+        if refusal.is_conflict() {
+            ApiError::Conflict { code, detail }
+        } else {
+            ApiError::Unprocessable { code, detail }
         }
     }
 }

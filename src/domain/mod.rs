@@ -1,11 +1,17 @@
 //! Validated values and the rules of the product, with no I/O: what the handlers check before the
 //! store is asked to change anything.
 
+pub mod booking;
+pub mod calendar;
 pub mod clock;
 pub mod email;
 pub mod id;
 pub mod page;
 pub mod password;
+pub mod refusal;
+pub mod schedule;
+pub mod service;
+pub mod session;
 pub mod user;
 
 /// A problem with one field of a request, reported back next to that field.

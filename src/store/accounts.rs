@@ -5,11 +5,14 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use super::{
-    Conflict, Constraint, StoreError,
-    backend::{Backend, SqlStore, op},
+    Constraint, StoreError,
+    backend::{Backend, SqlStore},
     sql::{Conn, on_violation, query},
 };
-use crate::domain::user::{Role, User};
+use crate::domain::{
+    refusal::Refusal,
+    user::{Role, User},
+};
 
 #[derive(Debug)]
 pub struct NewUser {
@@ -49,7 +52,7 @@ pub struct AdminChanges {
 
 #[async_trait::async_trait]
 pub trait AccountStore: Send + Sync {
-    /// Fails with [`Conflict::EmailTaken`] when another account has the address, in any case.
+    /// Fails with [`Refusal::EmailTaken`] when another account has the address, in any case.
     async fn create_user(&self, new: NewUser) -> Result<User, StoreError>;
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError>;
@@ -68,31 +71,29 @@ pub trait AccountStore: Send + Sync {
 impl<B: Backend> AccountStore for SqlStore<B> {
     async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         self.backend
-            .write(op(move |c| insert_user(c, new).boxed()))
+            .write(move |c| insert_user(c, new).boxed())
             .await
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.backend
-            .read(op(move |c| user_by_id(c, id).boxed()))
-            .await
+        self.backend.read(move |c| user_by_id(c, id).boxed()).await
     }
 
     async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError> {
         self.backend
-            .read(op(move |c| credentials(c, email_key).boxed()))
+            .read(move |c| credentials(c, email_key).boxed())
             .await
     }
 
     async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError> {
         self.backend
-            .write(op(move |c| update_user(c, changes).boxed()))
+            .write(move |c| update_user(c, changes).boxed())
             .await
     }
 
     async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError> {
         self.backend
-            .read(op(move |c| list_users(c, after, limit).boxed()))
+            .read(move |c| list_users(c, after, limit).boxed())
             .await
     }
 
@@ -103,7 +104,7 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
         self.backend
-            .write(op(move |c| admin_update_user(c, id, changes, now).boxed()))
+            .write(move |c| admin_update_user(c, id, changes, now).boxed())
             .await
     }
 }
@@ -127,11 +128,8 @@ pub(crate) struct UserRow {
 
 impl UserRow {
     pub(crate) fn into_user(self) -> Result<User, StoreError> {
-        let role = Role::parse(&self.role).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("unknown role `{}` for user {}", self.role, self.id).into(),
-            ))
-        })?;
+        let role = Role::parse(&self.role)
+            .ok_or_else(|| super::corrupt(format!("role `{}` for user {}", self.role, self.id)))?;
         Ok(User {
             id: self.id,
             email: self.email,
@@ -167,7 +165,7 @@ async fn insert_user<C: Conn>(c: &mut C, new: NewUser) -> Result<User, StoreErro
     .await
     .map_err(on_violation(
         Constraint::UsersEmailKey,
-        StoreError::Conflict(Conflict::EmailTaken),
+        StoreError::Refused(Refusal::EmailTaken),
     ))?
     .into_user()
 }
@@ -230,7 +228,7 @@ async fn update_user<C: Conn>(c: &mut C, changes: UserChanges) -> Result<User, S
         .await
         .map_err(on_violation(
             Constraint::UsersEmailKey,
-            StoreError::Conflict(Conflict::EmailTaken),
+            StoreError::Refused(Refusal::EmailTaken),
         ))?
         .ok_or(StoreError::NotFound)?;
     if password_changed {

@@ -6,26 +6,27 @@ use futures_util::future::BoxFuture;
 
 use super::{PoolStats, StoreError, sql::Conn};
 
-/// An operation on a connection, as the store's feature modules write them.
-pub type Op<C, T> =
-    Box<dyn for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send>;
-
 /// What differs between SQLite and PostgreSQL: how a read and a write transaction are run.
+/// Operations are closures over the backend's connection type, boxed where they must wait.
 pub trait Backend: Send + Sync + 'static {
     type Conn: Conn;
 
     /// Runs `op` on a connection that sees every committed write.
-    fn read<T: Send + 'static>(
-        &self,
-        op: Op<Self::Conn, T>,
-    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+    fn read<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Self::Conn) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static;
 
     /// Runs `op` in a write transaction. `Ok` means its effects are committed and durable; `Err`
     /// means none of them happened. An `Ok` from `op` whose commit then fails becomes `Err`.
-    fn write<T: Send + 'static>(
-        &self,
-        op: Op<Self::Conn, T>,
-    ) -> impl Future<Output = Result<T, StoreError>> + Send;
+    fn write<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Self::Conn) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static;
 
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -59,13 +60,4 @@ impl<B: Backend> super::Health for SqlStore<B> {
     fn backend_name(&self) -> &'static str {
         self.backend.name()
     }
-}
-
-/// Wraps a closure as an [`Op`]; passing it through here gives the closure its higher-ranked
-/// signature, which `Box::new` alone would not infer.
-pub fn op<C, T, F>(f: F) -> Op<C, T>
-where
-    F: for<'c> FnOnce(&'c mut C) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
-{
-    Box::new(f)
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     StoreError,
     accounts::UserRow,
-    backend::{Backend, SqlStore, op},
+    backend::{Backend, SqlStore},
     sql::{Conn, query},
 };
 use crate::domain::user::User;
@@ -98,7 +98,7 @@ pub trait LoginStore: Send + Sync {
 impl<B: Backend> LoginStore for SqlStore<B> {
     async fn login_failures(&self, email_key: String) -> Result<Option<LoginFailures>, StoreError> {
         self.backend
-            .read(op(move |c| login_failures(c, email_key).boxed()))
+            .read(move |c| login_failures(c, email_key).boxed())
             .await
     }
 
@@ -109,21 +109,19 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         window: Duration,
     ) -> Result<LoginFailures, StoreError> {
         self.backend
-            .write(op(move |c| {
-                record_login_failure(c, email_key, now, window).boxed()
-            }))
+            .write(move |c| record_login_failure(c, email_key, now, window).boxed())
             .await
     }
 
     async fn purge_login_failures(&self, started_before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.backend
-            .write(op(move |c| purge_login_failures(c, started_before).boxed()))
+            .write(move |c| purge_login_failures(c, started_before).boxed())
             .await
     }
 
     async fn start_login_session(&self, login: NewLogin) -> Result<(), StoreError> {
         self.backend
-            .write(op(move |c| start_login_session(c, login).boxed()))
+            .write(move |c| start_login_session(c, login).boxed())
             .await
     }
 
@@ -134,7 +132,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
         self.backend
-            .read(op(move |c| principal(c, session_id, user_id, now).boxed()))
+            .read(move |c| principal(c, session_id, user_id, now).boxed())
             .await
     }
 
@@ -144,9 +142,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         next: NextRefreshToken,
     ) -> Result<Rotation, StoreError> {
         self.backend
-            .write(op(move |c| {
-                rotate_refresh_token(c, presented_hash, next).boxed()
-            }))
+            .write(move |c| rotate_refresh_token(c, presented_hash, next).boxed())
             .await
     }
 
@@ -156,9 +152,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.backend
-            .write(op(move |c| {
-                revoke_by_refresh_token(c, presented_hash, now).boxed()
-            }))
+            .write(move |c| revoke_by_refresh_token(c, presented_hash, now).boxed())
             .await
     }
 
@@ -168,9 +162,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.backend
-            .write(op(move |c| {
-                revoke_session(c, session_id, "logout", now).boxed()
-            }))
+            .write(move |c| revoke_session(c, session_id, "logout", now).boxed())
             .await
     }
 
@@ -180,9 +172,7 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.backend
-            .write(op(move |c| {
-                end_user_login_sessions(c, user_id, now).boxed()
-            }))
+            .write(move |c| end_user_login_sessions(c, user_id, now).boxed())
             .await
     }
 }

@@ -5,8 +5,14 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod booking_lists;
+pub mod bookings;
+pub mod idempotency;
 pub mod logins;
 pub mod postgres;
+pub mod schedule;
+pub mod services;
+pub mod sessions;
 pub mod sql;
 pub mod sqlite;
 
@@ -14,12 +20,42 @@ use std::{path::Path, sync::Arc};
 
 use anyhow::{Context, bail};
 
+use crate::domain::refusal::Refusal;
+
 pub use accounts::{AccountStore, AdminChanges, Credentials, NewUser, UserChanges};
+pub use booking_lists::{BookingFilter, BookingListStore, Perspective};
+pub use bookings::{BookingChange, BookingStore, NewBooking};
+pub use idempotency::{Claim, IdempotencyStore};
 pub use logins::{LoginFailures, LoginStore, NewLogin, NextRefreshToken, Rotation};
+pub use schedule::ScheduleStore;
+pub use services::{ServiceCounts, ServiceStore, Withdrawal};
+pub use sessions::{NewSession, SessionChanges, SessionStore};
 
 /// Everything the handlers may ask of the database.
-pub trait Store: AccountStore + LoginStore + Health {}
-impl<T> Store for T where T: AccountStore + LoginStore + Health {}
+pub trait Store:
+    AccountStore
+    + LoginStore
+    + ServiceStore
+    + SessionStore
+    + BookingStore
+    + BookingListStore
+    + ScheduleStore
+    + IdempotencyStore
+    + Health
+{
+}
+impl<T> Store for T where
+    T: AccountStore
+        + LoginStore
+        + ServiceStore
+        + SessionStore
+        + BookingStore
+        + BookingListStore
+        + ScheduleStore
+        + IdempotencyStore
+        + Health
+{
+}
 
 /// Liveness of the database, for `/readyz` and `/metrics`.
 #[async_trait::async_trait]
@@ -39,8 +75,9 @@ pub struct PoolStats {
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0:?}")]
-    Conflict(Conflict),
+    /// A rule of the product refused the operation; nothing was changed.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// A named constraint no operation mapped to a domain error: a bug, not bad input.
     #[error("constraint {0:?} violated")]
     Violation(Constraint),
@@ -51,17 +88,13 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
-/// Conflicts a client can cause and be told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conflict {
-    EmailTaken,
-}
-
 /// The constraints operations map to domain errors. Each has one name in both migration sets;
 /// PostgreSQL reports that name, SQLite reports the columns, so both are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Constraint {
     UsersEmailKey,
+    BookingsOneLivePerUser,
+    SessionsCapacity,
 }
 
 impl Constraint {
@@ -86,6 +119,13 @@ impl Constraint {
             .find(|(_, _, cols)| *cols == columns)
             .map(|(c, _, _)| *c)
     }
+}
+
+/// A value in the database that the program does not know how to read: a bug or a bad migration.
+pub(crate) fn corrupt(what: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(
+        format!("unexpected {what} in the database").into(),
+    ))
 }
 
 /// Which database a URL names. An unknown scheme is an error, never a silent fallback.

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
 use sqlx::{
     PgConnection, Postgres as Db,
     postgres::{PgPool, PgPoolOptions},
@@ -10,7 +12,7 @@ use sqlx::{
 
 use super::{
     Constraint, PoolStats, StoreError,
-    backend::{Backend, Op},
+    backend::Backend,
     sql::{Conn, Query, Record, bind_args},
 };
 
@@ -36,12 +38,24 @@ impl Postgres {
 impl Backend for Postgres {
     type Conn = PgConnection;
 
-    async fn read<T: Send + 'static>(&self, op: Op<PgConnection, T>) -> Result<T, StoreError> {
+    async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
         let mut conn = self.pool.acquire().await.map_err(classify)?;
         op(&mut conn).await
     }
 
-    async fn write<T: Send + 'static>(&self, op: Op<PgConnection, T>) -> Result<T, StoreError> {
+    async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         match op(&mut tx).await {
             Ok(value) => {

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Constraint, PoolStats, StoreError,
-    backend::{Backend, Op},
+    backend::Backend,
     sql::{Conn, Query, Record, bind_args},
 };
 
@@ -90,12 +90,24 @@ impl Sqlite {
 impl Backend for Sqlite {
     type Conn = SqliteConnection;
 
-    async fn read<T: Send + 'static>(&self, op: Op<SqliteConnection, T>) -> Result<T, StoreError> {
+    async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
         let mut conn = self.readers.acquire().await.map_err(classify)?;
         op(&mut conn).await
     }
 
-    async fn write<T: Send + 'static>(&self, op: Op<SqliteConnection, T>) -> Result<T, StoreError> {
+    async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
         let (answer_tx, answer_rx) = oneshot::channel();
         let queued = job(move |conn| {
             Box::pin(async move {
@@ -126,9 +138,9 @@ impl Backend for Sqlite {
 
     async fn ping(&self) -> Result<(), StoreError> {
         // Through the writer: ready means able to write, not only to read.
-        self.write(super::backend::op(|conn: &mut SqliteConnection| {
+        self.write(|conn| {
             Box::pin(async move { conn.execute(super::sql::query("SELECT 1")).await.map(drop) })
-        }))
+        })
         .await
     }
 

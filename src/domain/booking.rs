@@ -1,0 +1,205 @@
+//! Bookings and the rules for making, cancelling and moving them.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{refusal::Refusal, service::ServiceStatus, session::SessionStatus};
+
+/// Spelled as in the seed. Completed and Cancelled are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum BookingStatus {
+    Pending,
+    Completed,
+    Cancelled,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Pending => "Pending",
+            BookingStatus::Completed => "Completed",
+            BookingStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "Pending" => Some(BookingStatus::Pending),
+            "Completed" => Some(BookingStatus::Completed),
+            "Cancelled" => Some(BookingStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelledBy {
+    Customer,
+    Provider,
+    Admin,
+    /// Kairos itself, e.g. when a provider withdraws a service.
+    System,
+}
+
+impl CancelledBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelledBy::Customer => "customer",
+            CancelledBy::Provider => "provider",
+            CancelledBy::Admin => "admin",
+            CancelledBy::System => "system",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "customer" => Some(CancelledBy::Customer),
+            "provider" => Some(CancelledBy::Provider),
+            "admin" => Some(CancelledBy::Admin),
+            "system" => Some(CancelledBy::System),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TimeRange {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The seed's "session details object": when, where, and what else to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDetails {
+    pub time: TimeRange,
+    pub time_zone: String,
+    pub location: String,
+    pub additional_information: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Booking {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub service_id: Uuid,
+    pub session_id: Uuid,
+    pub provider_id: Uuid,
+    pub service_name: String,
+    pub status: BookingStatus,
+    pub session_details: SessionDetails,
+    pub notes: Option<String>,
+    pub cancellation_reason: Option<String>,
+    pub cancelled_by: Option<CancelledBy>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What deciding whether a session can be booked needs to know.
+#[derive(Debug, Clone)]
+pub struct Bookable {
+    pub starts_at: DateTime<Utc>,
+    pub session_status: SessionStatus,
+    pub service_status: ServiceStatus,
+    pub booking_notice_minutes: i64,
+    pub provider_id: Uuid,
+}
+
+/// Whether `booker` may take a place in the session now (capacity aside: the database decides
+/// that, atomically).
+pub fn check_bookable(session: &Bookable, booker: Uuid, now: DateTime<Utc>) -> Result<(), Refusal> {
+    if session.service_status != ServiceStatus::Published {
+        return Err(Refusal::ServiceNotPublished);
+    }
+    if session.session_status == SessionStatus::Cancelled {
+        return Err(Refusal::SessionCancelled);
+    }
+    if session.provider_id == booker {
+        return Err(Refusal::OwnService);
+    }
+    if session.starts_at <= now {
+        return Err(Refusal::SessionStarted);
+    }
+    if session.starts_at - Duration::minutes(session.booking_notice_minutes) < now {
+        return Err(Refusal::BookingNotice {
+            minutes: session.booking_notice_minutes,
+        });
+    }
+    Ok(())
+}
+
+/// Whether a customer may still cancel or move away from a session starting at `starts_at`.
+/// Providers and admins are not held to the notice.
+pub fn check_cancellation_notice(
+    starts_at: DateTime<Utc>,
+    notice_minutes: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    if starts_at - Duration::minutes(notice_minutes) < now {
+        Err(Refusal::CancellationNotice {
+            minutes: notice_minutes,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// How many of someone's bookings are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BookingCounts {
+    pub pending: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+}
+
+pub const NOTES_MAX: usize = 2000;
+pub const REASON_MAX: usize = 500;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(starts_in_minutes: i64, notice: i64) -> (Bookable, DateTime<Utc>) {
+        let now = Utc::now();
+        let bookable = Bookable {
+            starts_at: now + Duration::minutes(starts_in_minutes),
+            session_status: SessionStatus::Scheduled,
+            service_status: ServiceStatus::Published,
+            booking_notice_minutes: notice,
+            provider_id: Uuid::nil(),
+        };
+        (bookable, now)
+    }
+
+    #[test]
+    fn booking_notice_and_past_sessions() {
+        let booker = Uuid::now_v7();
+        let (ok, now) = session(120, 60);
+        assert_eq!(check_bookable(&ok, booker, now), Ok(()));
+        let (too_soon, now) = session(30, 60);
+        assert_eq!(
+            check_bookable(&too_soon, booker, now),
+            Err(Refusal::BookingNotice { minutes: 60 })
+        );
+        let (past, now) = session(-5, 0);
+        assert_eq!(
+            check_bookable(&past, booker, now),
+            Err(Refusal::SessionStarted)
+        );
+        assert_eq!(
+            check_bookable(&ok, Uuid::nil(), now),
+            Err(Refusal::OwnService)
+        );
+    }
+
+    #[test]
+    fn cancellation_notice() {
+        let now = Utc::now();
+        assert!(check_cancellation_notice(now + Duration::hours(25), 24 * 60, now).is_ok());
+        assert!(check_cancellation_notice(now + Duration::hours(23), 24 * 60, now).is_err());
+    }
+}

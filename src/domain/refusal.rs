@@ -1,0 +1,111 @@
+//! Why a well-formed request is refused by a rule of the product. Each refusal has a stable code
+//! and becomes a 409 (the state of things does not allow it) or a 422 (the request breaks a rule).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    EmailTaken,
+    SessionFull,
+    AlreadyBooked,
+    BookingCompleted,
+    BookingCancelled,
+    CapacityBelowBooked,
+    SessionCancelled,
+    ServiceArchived,
+    NotADraft,
+    EditConflict,
+    IdempotencyKeyInUse,
+    SessionStarted,
+    BookingNotice { minutes: i64 },
+    CancellationNotice { minutes: i64 },
+    ServiceNotPublished,
+    OwnService,
+    DifferentService,
+    SameSession,
+    SessionEnded,
+    IdempotencyKeyReused,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::EmailTaken => "email_taken",
+            Refusal::SessionFull => "session_full",
+            Refusal::AlreadyBooked => "already_booked",
+            Refusal::BookingCompleted => "booking_completed",
+            Refusal::BookingCancelled => "booking_cancelled",
+            Refusal::CapacityBelowBooked => "capacity_below_booked",
+            Refusal::SessionCancelled => "session_cancelled",
+            Refusal::ServiceArchived => "service_archived",
+            Refusal::NotADraft => "not_a_draft",
+            Refusal::EditConflict => "edit_conflict",
+            Refusal::IdempotencyKeyInUse => "idempotency_key_in_use",
+            Refusal::SessionStarted => "session_started",
+            Refusal::BookingNotice { .. } => "booking_notice",
+            Refusal::CancellationNotice { .. } => "cancellation_notice",
+            Refusal::ServiceNotPublished => "service_not_published",
+            Refusal::OwnService => "own_service",
+            Refusal::DifferentService => "different_service",
+            Refusal::SameSession => "same_session",
+            Refusal::SessionEnded => "session_ended",
+            Refusal::IdempotencyKeyReused => "idempotency_key_reused",
+        }
+    }
+
+    /// 409 when the current state is in the way (a retry later may succeed), else 422.
+    pub fn is_conflict(self) -> bool {
+        matches!(
+            self,
+            Refusal::EmailTaken
+                | Refusal::SessionFull
+                | Refusal::AlreadyBooked
+                | Refusal::BookingCompleted
+                | Refusal::BookingCancelled
+                | Refusal::CapacityBelowBooked
+                | Refusal::SessionCancelled
+                | Refusal::ServiceArchived
+                | Refusal::NotADraft
+                | Refusal::EditConflict
+                | Refusal::IdempotencyKeyInUse
+        )
+    }
+
+    pub fn detail(self) -> String {
+        match self {
+            Refusal::EmailTaken => "An account with this e-mail address exists.".into(),
+            Refusal::SessionFull => "The session is full.".into(),
+            Refusal::AlreadyBooked => "You already hold a booking for this session.".into(),
+            Refusal::BookingCompleted => "The booking is completed; it cannot change.".into(),
+            Refusal::BookingCancelled => "The booking is cancelled; it cannot change.".into(),
+            Refusal::CapacityBelowBooked => {
+                "The capacity cannot go below the number of places already booked.".into()
+            }
+            Refusal::SessionCancelled => "The session is cancelled.".into(),
+            Refusal::ServiceArchived => "The service is archived; it cannot change.".into(),
+            Refusal::NotADraft => "That service is not a draft.".into(),
+            Refusal::EditConflict => {
+                "Someone changed this at the same time; load it again and retry.".into()
+            }
+            Refusal::IdempotencyKeyInUse => {
+                "A request with this Idempotency-Key is still being processed.".into()
+            }
+            Refusal::SessionStarted => "The session has already started.".into(),
+            Refusal::BookingNotice { minutes } => {
+                format!("Bookings close {minutes} minutes before the session starts.")
+            }
+            Refusal::CancellationNotice { minutes } => format!(
+                "Bookings can be cancelled or moved until {minutes} minutes before the session \
+                 starts; after that, ask the provider."
+            ),
+            Refusal::ServiceNotPublished => "The service is not open for booking.".into(),
+            Refusal::OwnService => "You cannot book your own service.".into(),
+            Refusal::DifferentService => {
+                "A booking can move only to another session of the same service.".into()
+            }
+            Refusal::SameSession => "The booking is already for that session.".into(),
+            Refusal::SessionEnded => "The session has ended.".into(),
+            Refusal::IdempotencyKeyReused => {
+                "This Idempotency-Key was used with a different request.".into()
+            }
+        }
+    }
+}

@@ -1,0 +1,493 @@
+//! Bookings: taking a place, cancelling, moving, completing, and the lists of them.
+//!
+//! The capacity promise lives here. A place is taken by a conditional update of the session's
+//! counter (`booked < capacity`) in the same transaction as the booking row, whose partial unique
+//! index allows one live booking per user and session; a `CHECK` on the counter backs both.
+//! Rows are always locked booking first, then sessions in id order, so PostgreSQL transactions
+//! cannot deadlock on each other.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    Constraint, StoreError,
+    backend::{Backend, SqlStore},
+    services::release_seats,
+    sql::{Conn, on_violation, query},
+};
+use crate::domain::{
+    booking::{
+        Bookable, Booking, BookingStatus, CancelledBy, SessionDetails, TimeRange, check_bookable,
+        check_cancellation_notice,
+    },
+    refusal::Refusal,
+    service::ServiceStatus,
+    session::SessionStatus,
+};
+
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub notes: Option<String>,
+    pub now: DateTime<Utc>,
+    /// When set, the answer is stored under this key in the same transaction.
+    pub idempotency_key: Option<String>,
+}
+
+/// A customer's change to their booking: another session of the same service, and/or notes.
+#[derive(Debug, Clone, Default)]
+pub struct BookingChange {
+    pub session_id: Option<Uuid>,
+    pub notes: Option<Option<String>>,
+    /// Customers are held to the cancellation notice; providers and admins are not.
+    pub hold_to_notice: bool,
+}
+
+#[async_trait::async_trait]
+pub trait BookingStore: Send + Sync {
+    async fn book(&self, new: NewBooking) -> Result<Booking, StoreError>;
+    async fn booking(&self, id: Uuid) -> Result<Option<Booking>, StoreError>;
+    /// Cancels a pending booking and frees its place. Cancelling a cancelled booking changes
+    /// nothing and answers it as it is; a completed one is [`Refusal::BookingCompleted`].
+    async fn cancel_booking(
+        &self,
+        id: Uuid,
+        by: CancelledBy,
+        reason: Option<String>,
+        hold_to_notice: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, StoreError>;
+    /// Moves a pending booking to another session of its service (taking the new place and
+    /// freeing the old one, or changing nothing) and/or edits its notes.
+    async fn change_booking(
+        &self,
+        id: Uuid,
+        change: BookingChange,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, StoreError>;
+    async fn complete_booking(&self, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError>;
+    /// Marks pending bookings of ended sessions Completed. Safe to run on several instances at
+    /// once: each booking changes once.
+    async fn complete_ended_bookings(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Selects what [`BookingRow`] reads: the booking with its session and service.
+macro_rules! booking_select {
+    () => {
+        "SELECT b.id, b.user_id, b.service_id, b.session_id, b.provider_id, b.status, b.notes, \
+         b.cancellation_reason, b.cancelled_by, b.created_at, b.updated_at, s.starts_at, \
+         s.ends_at, s.location, s.additional_information, svc.time_zone, \
+         svc.name AS service_name \
+         FROM bookings b JOIN sessions s ON s.id = b.session_id \
+         JOIN services svc ON svc.id = b.service_id "
+    };
+}
+pub(crate) use booking_select;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BookingRow {
+    id: Uuid,
+    user_id: Uuid,
+    service_id: Uuid,
+    session_id: Uuid,
+    provider_id: Uuid,
+    status: String,
+    notes: Option<String>,
+    cancellation_reason: Option<String>,
+    cancelled_by: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    location: String,
+    additional_information: String,
+    time_zone: String,
+    service_name: String,
+}
+
+impl BookingRow {
+    pub(crate) fn into_booking(self) -> Result<Booking, StoreError> {
+        let status = BookingStatus::parse(&self.status)
+            .ok_or_else(|| super::corrupt(format!("booking status `{}`", self.status)))?;
+        let cancelled_by = self
+            .cancelled_by
+            .map(|by| {
+                CancelledBy::parse(&by)
+                    .ok_or_else(|| super::corrupt(format!("cancelled_by `{by}`")))
+            })
+            .transpose()?;
+        Ok(Booking {
+            id: self.id,
+            user_id: self.user_id,
+            service_id: self.service_id,
+            session_id: self.session_id,
+            provider_id: self.provider_id,
+            service_name: self.service_name,
+            status,
+            session_details: SessionDetails {
+                time: TimeRange {
+                    start: self.starts_at,
+                    end: self.ends_at,
+                },
+                time_zone: self.time_zone,
+                location: self.location,
+                additional_information: super::sessions::information(&self.additional_information)?,
+            },
+            notes: self.notes,
+            cancellation_reason: self.cancellation_reason,
+            cancelled_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> BookingStore for SqlStore<B> {
+    async fn book(&self, new: NewBooking) -> Result<Booking, StoreError> {
+        self.backend.write(move |c| book(c, new).boxed()).await
+    }
+
+    async fn booking(&self, id: Uuid) -> Result<Option<Booking>, StoreError> {
+        self.backend
+            .read(move |c| booking_by_id(c, id).boxed())
+            .await
+    }
+
+    async fn cancel_booking(
+        &self,
+        id: Uuid,
+        by: CancelledBy,
+        reason: Option<String>,
+        hold_to_notice: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, StoreError> {
+        self.backend
+            .write(move |c| cancel_booking(c, id, by, reason, hold_to_notice, now).boxed())
+            .await
+    }
+
+    async fn change_booking(
+        &self,
+        id: Uuid,
+        change: BookingChange,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, StoreError> {
+        self.backend
+            .write(move |c| change_booking(c, id, change, now).boxed())
+            .await
+    }
+
+    async fn complete_booking(&self, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError> {
+        self.backend
+            .write(move |c| complete_booking(c, id, now).boxed())
+            .await
+    }
+
+    async fn complete_ended_bookings(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.backend
+            .write(move |c| {
+                async move {
+                    let completed = c
+                        .execute(
+                            query(
+                                "UPDATE bookings SET status = 'Completed', \
+                                 sequence = sequence + 1, updated_at = $1 \
+                                 WHERE status = 'Pending' AND session_id IN \
+                                 (SELECT id FROM sessions WHERE settled = FALSE AND ends_at <= $1)",
+                            )
+                            .bind(now),
+                        )
+                        .await?;
+                    c.execute(
+                        query(
+                            "UPDATE sessions SET settled = TRUE \
+                             WHERE settled = FALSE AND ends_at <= $1",
+                        )
+                        .bind(now),
+                    )
+                    .await?;
+                    Ok(completed)
+                }
+                .boxed()
+            })
+            .await
+    }
+}
+
+pub(crate) async fn booking_by_id<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+) -> Result<Option<Booking>, StoreError> {
+    c.fetch_optional::<BookingRow>(query(concat!(booking_select!(), "WHERE b.id = $1")).bind(id))
+        .await?
+        .map(BookingRow::into_booking)
+        .transpose()
+}
+
+async fn existing_booking<C: Conn>(c: &mut C, id: Uuid) -> Result<Booking, StoreError> {
+    booking_by_id(c, id).await?.ok_or(StoreError::NotFound)
+}
+
+/// What deciding whether a session can be booked needs, read in the booking's transaction.
+#[derive(sqlx::FromRow)]
+struct Target {
+    starts_at: DateTime<Utc>,
+    session_status: String,
+    service_id: Uuid,
+    service_status: String,
+    booking_notice_minutes: i64,
+    cancellation_notice_minutes: i64,
+    provider_id: Uuid,
+}
+
+impl Target {
+    fn bookable(&self) -> Result<Bookable, StoreError> {
+        Ok(Bookable {
+            starts_at: self.starts_at,
+            session_status: SessionStatus::parse(&self.session_status)
+                .ok_or_else(|| super::corrupt("session status".into()))?,
+            service_status: ServiceStatus::parse(&self.service_status)
+                .ok_or_else(|| super::corrupt("service status".into()))?,
+            booking_notice_minutes: self.booking_notice_minutes,
+            provider_id: self.provider_id,
+        })
+    }
+}
+
+async fn target<C: Conn>(c: &mut C, session_id: Uuid) -> Result<Target, StoreError> {
+    c.fetch_optional::<Target>(
+        query(
+            "SELECT s.starts_at, s.status AS session_status, s.service_id, \
+             svc.status AS service_status, svc.booking_notice_minutes, \
+             svc.cancellation_notice_minutes, svc.provider_id \
+             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
+        )
+        .bind(session_id),
+    )
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Takes one place in a session, or fails with [`Refusal::SessionFull`] (or
+/// [`Refusal::SessionCancelled`] if it was cancelled meanwhile).
+async fn take_seat<C: Conn>(
+    c: &mut C,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let taken = c
+        .execute(
+            query(
+                "UPDATE sessions SET booked = booked + 1, sequence = sequence + 1, updated_at = $2 \
+                 WHERE id = $1 AND booked < capacity AND status = 'scheduled'",
+            )
+            .bind(session_id)
+            .bind(now),
+        )
+        .await?;
+    if taken == 1 {
+        return Ok(());
+    }
+    let (status,): (String,) = c
+        .fetch_one(query("SELECT status FROM sessions WHERE id = $1").bind(session_id))
+        .await?;
+    Err(StoreError::Refused(
+        if status == SessionStatus::Cancelled.as_str() {
+            Refusal::SessionCancelled
+        } else {
+            Refusal::SessionFull
+        },
+    ))
+}
+
+async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError> {
+    let target = target(c, new.session_id).await?;
+    check_bookable(&target.bookable()?, new.user_id, new.now).map_err(StoreError::Refused)?;
+    c.execute(
+        query(
+            "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
+             notes, sequence, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'Pending', $6, 0, $7, $7)",
+        )
+        .bind(new.id)
+        .bind(new.user_id)
+        .bind(target.service_id)
+        .bind(target.provider_id)
+        .bind(new.session_id)
+        .bind(new.notes)
+        .bind(new.now),
+    )
+    .await
+    .map_err(on_violation(
+        Constraint::BookingsOneLivePerUser,
+        StoreError::Refused(Refusal::AlreadyBooked),
+    ))?;
+    take_seat(c, new.session_id, new.now).await?;
+    c.execute(
+        query(
+            "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, service_id) DO NOTHING",
+        )
+        .bind(new.user_id)
+        .bind(target.service_id)
+        .bind(new.now),
+    )
+    .await?;
+    let booking = existing_booking(c, new.id).await?;
+    if let Some(key) = new.idempotency_key {
+        let body = serde_json::to_string(&booking).map_err(|e| super::corrupt(e.to_string()))?;
+        super::idempotency::record(c, new.user_id, key, 201, body, new.now).await?;
+    }
+    Ok(booking)
+}
+
+async fn cancel_booking<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    by: CancelledBy,
+    reason: Option<String>,
+    hold_to_notice: bool,
+    now: DateTime<Utc>,
+) -> Result<Booking, StoreError> {
+    let booking = existing_booking(c, id).await?;
+    match booking.status {
+        BookingStatus::Cancelled => return Ok(booking),
+        BookingStatus::Completed => return Err(StoreError::Refused(Refusal::BookingCompleted)),
+        BookingStatus::Pending => {}
+    }
+    if hold_to_notice {
+        let target = target(c, booking.session_id).await?;
+        check_cancellation_notice(target.starts_at, target.cancellation_notice_minutes, now)
+            .map_err(StoreError::Refused)?;
+    }
+    let freed: Vec<(Uuid,)> = c
+        .fetch_all(
+            query(
+                "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
+                 cancelled_by = $3, sequence = sequence + 1, updated_at = $4 \
+                 WHERE id = $1 AND status = 'Pending' RETURNING session_id",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(by.as_str())
+            .bind(now),
+        )
+        .await?;
+    // Nothing freed: a racing request changed it first; answer with what it is now.
+    let raced = freed.is_empty();
+    release_seats(c, freed, now).await?;
+    let booking = existing_booking(c, id).await?;
+    if raced && booking.status == BookingStatus::Completed {
+        return Err(StoreError::Refused(Refusal::BookingCompleted));
+    }
+    Ok(booking)
+}
+
+fn refuse_final(status: BookingStatus) -> Result<(), StoreError> {
+    match status {
+        BookingStatus::Pending => Ok(()),
+        BookingStatus::Completed => Err(StoreError::Refused(Refusal::BookingCompleted)),
+        BookingStatus::Cancelled => Err(StoreError::Refused(Refusal::BookingCancelled)),
+    }
+}
+
+async fn change_booking<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    change: BookingChange,
+    now: DateTime<Utc>,
+) -> Result<Booking, StoreError> {
+    let booking = existing_booking(c, id).await?;
+    refuse_final(booking.status)?;
+    if let Some(new_session) = change.session_id {
+        move_booking(c, &booking, new_session, change.hold_to_notice, now).await?;
+    }
+    if let Some(notes) = change.notes {
+        c.execute(
+            query(
+                "UPDATE bookings SET notes = $2, sequence = sequence + 1, updated_at = $3 \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(notes)
+            .bind(now),
+        )
+        .await?;
+    }
+    existing_booking(c, id).await
+}
+
+async fn move_booking<C: Conn>(
+    c: &mut C,
+    booking: &Booking,
+    new_session: Uuid,
+    hold_to_notice: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let old_session = booking.session_id;
+    if new_session == old_session {
+        return Err(StoreError::Refused(Refusal::SameSession));
+    }
+    if hold_to_notice {
+        let old = target(c, old_session).await?;
+        check_cancellation_notice(old.starts_at, old.cancellation_notice_minutes, now)
+            .map_err(StoreError::Refused)?;
+    }
+    let new = target(c, new_session).await?;
+    if new.service_id != booking.service_id {
+        return Err(StoreError::Refused(Refusal::DifferentService));
+    }
+    check_bookable(&new.bookable()?, booking.user_id, now).map_err(StoreError::Refused)?;
+    let moved = c
+        .execute(
+            query(
+                "UPDATE bookings SET session_id = $2, sequence = sequence + 1, updated_at = $3 \
+                 WHERE id = $1 AND status = 'Pending' AND session_id = $4",
+            )
+            .bind(booking.id)
+            .bind(new_session)
+            .bind(now)
+            .bind(old_session),
+        )
+        .await
+        .map_err(on_violation(
+            Constraint::BookingsOneLivePerUser,
+            StoreError::Refused(Refusal::AlreadyBooked),
+        ))?;
+    if moved == 0 {
+        return Err(StoreError::Refused(Refusal::EditConflict));
+    }
+    // Sessions in id order, whichever way the booking moves.
+    if new_session < old_session {
+        take_seat(c, new_session, now).await?;
+        release_seats(c, vec![(old_session,)], now).await
+    } else {
+        release_seats(c, vec![(old_session,)], now).await?;
+        take_seat(c, new_session, now).await
+    }
+}
+
+async fn complete_booking<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Booking, StoreError> {
+    c.execute(
+        query(
+            "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, updated_at = $2 \
+             WHERE id = $1 AND status = 'Pending'",
+        )
+        .bind(id)
+        .bind(now),
+    )
+    .await?;
+    let booking = existing_booking(c, id).await?;
+    if booking.status == BookingStatus::Cancelled {
+        return Err(StoreError::Refused(Refusal::BookingCancelled));
+    }
+    Ok(booking)
+}

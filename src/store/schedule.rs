@@ -1,0 +1,312 @@
+//! A provider's schedule, calendar-feed tokens, and what the feeds show.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    StoreError,
+    backend::{Backend, SqlStore},
+    sessions::SessionRow,
+    sql::{Conn, query},
+};
+use crate::domain::{
+    booking::BookingStatus,
+    schedule::{Attendee, ScheduleEntry},
+};
+
+/// The most events a feed carries.
+pub const FEED_EVENTS_MAX: u32 = 2000;
+
+/// A booking as a customer's calendar feed shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BookingEvent {
+    pub id: Uuid,
+    pub status: String,
+    pub sequence: i64,
+    pub updated_at: DateTime<Utc>,
+    pub notes: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: String,
+    pub additional_information: String,
+    pub service_name: String,
+}
+
+/// A session as its provider's calendar feed shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionEvent {
+    pub id: Uuid,
+    pub status: String,
+    pub sequence: i64,
+    pub updated_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: String,
+    pub additional_information: String,
+    pub booked: i64,
+    pub capacity: i64,
+    pub service_name: String,
+}
+
+#[async_trait::async_trait]
+pub trait ScheduleStore: Send + Sync {
+    /// The provider's sessions starting in `[from, to)` (of one service, if given), soonest
+    /// first after the cursor, each with its attendees.
+    #[allow(clippy::too_many_arguments)]
+    async fn provider_schedule(
+        &self,
+        provider_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        service_id: Option<Uuid>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleEntry>, StoreError>;
+    /// Replaces the user's feed token (only its hash is kept): the old URL stops working.
+    async fn set_calendar_feed(
+        &self,
+        user_id: Uuid,
+        token_hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn is_calendar_feed(
+        &self,
+        user_id: Uuid,
+        token_hash: Vec<u8>,
+    ) -> Result<bool, StoreError>;
+    async fn booking_events(
+        &self,
+        user_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<BookingEvent>, StoreError>;
+    async fn session_events(
+        &self,
+        provider_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SessionEvent>, StoreError>;
+}
+
+#[derive(sqlx::FromRow)]
+struct SlotRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    service_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AttendeeRow {
+    id: Uuid,
+    user_id: Uuid,
+    session_id: Uuid,
+    status: String,
+    notes: Option<String>,
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> ScheduleStore for SqlStore<B> {
+    async fn provider_schedule(
+        &self,
+        provider_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        service_id: Option<Uuid>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleEntry>, StoreError> {
+        self.backend
+            .read(move |c| {
+                provider_schedule(c, provider_id, from, to, service_id, after, limit).boxed()
+            })
+            .await
+    }
+
+    async fn set_calendar_feed(
+        &self,
+        user_id: Uuid,
+        token_hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.backend
+            .write(move |c| {
+                async move {
+                    c.execute(
+                        query(
+                            "INSERT INTO calendar_feeds (user_id, token_hash, created_at) \
+                             VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET \
+                             token_hash = excluded.token_hash, created_at = excluded.created_at",
+                        )
+                        .bind(user_id)
+                        .bind(token_hash)
+                        .bind(now),
+                    )
+                    .await
+                    .map(drop)
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn is_calendar_feed(
+        &self,
+        user_id: Uuid,
+        token_hash: Vec<u8>,
+    ) -> Result<bool, StoreError> {
+        self.backend
+            .read(move |c| {
+                async move {
+                    let found: Option<(Uuid,)> = c
+                        .fetch_optional(
+                            query(
+                                "SELECT user_id FROM calendar_feeds \
+                                 WHERE user_id = $1 AND token_hash = $2",
+                            )
+                            .bind(user_id)
+                            .bind(token_hash),
+                        )
+                        .await?;
+                    Ok(found.is_some())
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn booking_events(
+        &self,
+        user_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<BookingEvent>, StoreError> {
+        self.backend
+            .read(move |c| {
+                c.fetch_all(
+                    query(
+                        "SELECT b.id, b.status, b.sequence, b.updated_at, b.notes, s.starts_at, \
+                         s.ends_at, s.location, s.additional_information, \
+                         svc.name AS service_name FROM bookings b \
+                         JOIN sessions s ON s.id = b.session_id \
+                         JOIN services svc ON svc.id = b.service_id \
+                         WHERE b.user_id = $1 AND s.starts_at >= $2 \
+                         ORDER BY s.starts_at, b.id LIMIT $3",
+                    )
+                    .bind(user_id)
+                    .bind(since)
+                    .bind(FEED_EVENTS_MAX),
+                )
+                .boxed()
+            })
+            .await
+    }
+
+    async fn session_events(
+        &self,
+        provider_id: Uuid,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<SessionEvent>, StoreError> {
+        self.backend
+            .read(move |c| {
+                c.fetch_all(
+                    query(
+                        "SELECT s.id, s.status, s.sequence, s.updated_at, s.starts_at, s.ends_at, \
+                         s.location, s.additional_information, s.booked, s.capacity, \
+                         svc.name AS service_name FROM sessions s \
+                         JOIN services svc ON svc.id = s.service_id \
+                         WHERE svc.provider_id = $1 AND s.starts_at >= $2 \
+                         ORDER BY s.starts_at, s.id LIMIT $3",
+                    )
+                    .bind(provider_id)
+                    .bind(since)
+                    .bind(FEED_EVENTS_MAX),
+                )
+                .boxed()
+            })
+            .await
+    }
+}
+
+async fn provider_schedule<C: Conn>(
+    c: &mut C,
+    provider_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    service_id: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> Result<Vec<ScheduleEntry>, StoreError> {
+    let (after_start, after_id) = after.unzip();
+    let slots: Vec<SlotRow> = c
+        .fetch_all(
+            query(
+                "SELECT s.id, s.service_id, s.starts_at, s.ends_at, s.location, s.capacity, \
+                 s.booked, s.additional_information, s.status, s.cancellation_reason, \
+                 svc.name AS service_name FROM sessions s \
+                 JOIN services svc ON svc.id = s.service_id \
+                 WHERE svc.provider_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \
+                 AND ($4 IS NULL OR s.service_id = $4) \
+                 AND ($5 IS NULL OR s.starts_at > $5 OR (s.starts_at = $5 AND s.id > $6)) \
+                 ORDER BY s.starts_at, s.id LIMIT $7",
+            )
+            .bind(provider_id)
+            .bind(from)
+            .bind(to)
+            .bind(service_id)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit),
+        )
+        .await?;
+    let Some(last) = slots.last() else {
+        return Ok(Vec::new());
+    };
+    let until = last.session_starts_at();
+    let attendees: Vec<AttendeeRow> = c
+        .fetch_all(
+            query(
+                "SELECT b.id, b.user_id, b.session_id, b.status, b.notes FROM bookings b \
+                 JOIN sessions s ON s.id = b.session_id \
+                 WHERE b.provider_id = $1 AND b.status <> 'Cancelled' \
+                 AND s.starts_at >= $2 AND s.starts_at <= $3 \
+                 AND ($4 IS NULL OR b.service_id = $4) ORDER BY b.id",
+            )
+            .bind(provider_id)
+            .bind(from)
+            .bind(until)
+            .bind(service_id),
+        )
+        .await?;
+    slots
+        .into_iter()
+        .map(|slot| {
+            let session = slot.session.into_session()?;
+            let people = attendees
+                .iter()
+                .filter(|a| a.session_id == session.id)
+                .map(|a| {
+                    Ok(Attendee {
+                        booking_id: a.id,
+                        user_id: a.user_id,
+                        status: BookingStatus::parse(&a.status)
+                            .ok_or_else(|| super::corrupt("booking status".into()))?,
+                        notes: a.notes.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok(ScheduleEntry {
+                starts_at: session.starts_at,
+                ends_at: session.ends_at,
+                service_id: session.service_id,
+                service_name: slot.service_name,
+                booking: None,
+                session: Some(session),
+                attendees: Some(people),
+            })
+        })
+        .collect()
+}
+
+impl SlotRow {
+    fn session_starts_at(&self) -> DateTime<Utc> {
+        self.session.starts_at()
+    }
+}

@@ -1,0 +1,598 @@
+//! Services: drafts, publishing, edits, withdrawal, the public catalogue and subscriptions.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    StoreError,
+    backend::{Backend, SqlStore},
+    sql::{Conn, query},
+};
+use crate::domain::{
+    booking::check_cancellation_notice,
+    refusal::Refusal,
+    service::{Service, ServiceSpec, ServiceStatus},
+};
+
+/// A provider's service with what it holds.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCounts {
+    pub upcoming_sessions: i64,
+    pub pending_bookings: i64,
+    pub completed_bookings: i64,
+    pub cancelled_bookings: i64,
+}
+
+/// What withdrawing a service did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It had bookings: kept as archived, its pending bookings cancelled.
+    Archived { cancelled_bookings: u64 },
+    /// It had none: gone, with its sessions.
+    Deleted,
+}
+
+#[async_trait::async_trait]
+pub trait ServiceStore: Send + Sync {
+    async fn create_service(
+        &self,
+        id: Uuid,
+        provider_id: Uuid,
+        spec: ServiceSpec,
+        status: ServiceStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Service, StoreError>;
+    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError>;
+    /// Writes the spec (and, when given, the status) if the service is unchanged since
+    /// `expected_updated_at`; else [`Refusal::EditConflict`].
+    async fn update_service(
+        &self,
+        id: Uuid,
+        spec: ServiceSpec,
+        status: Option<ServiceStatus>,
+        expected_updated_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Service, StoreError>;
+    async fn withdraw_service(
+        &self,
+        id: Uuid,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<Withdrawal, StoreError>;
+    /// A provider's services, newest first, with their counts.
+    async fn provider_services(
+        &self,
+        provider_id: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Service, ServiceCounts)>, StoreError>;
+    /// The services a customer is subscribed to, newest first.
+    async fn subscribed_services(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Service>, StoreError>;
+    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError>;
+    /// Published services, newest first, optionally matching `search` or of one provider.
+    async fn catalogue(
+        &self,
+        search: Option<String>,
+        provider_id: Option<Uuid>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Service>, StoreError>;
+    /// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or
+    /// nothing (a booking inside the cancellation notice refuses the whole operation).
+    async fn unsubscribe(
+        &self,
+        user_id: Uuid,
+        service_id: Uuid,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// The columns [`ServiceRow`] reads, as a literal so `concat!` can build statements from it.
+macro_rules! service_columns {
+    () => {
+        "id, provider_id, name, description, duration_minutes, capacity, location, time_zone, \
+         status, booking_notice_minutes, cancellation_notice_minutes, created_at, updated_at, \
+         published_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServiceRow {
+    id: Uuid,
+    provider_id: Uuid,
+    name: String,
+    description: String,
+    duration_minutes: i64,
+    capacity: i64,
+    location: String,
+    time_zone: String,
+    status: String,
+    booking_notice_minutes: i64,
+    cancellation_notice_minutes: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+}
+
+impl ServiceRow {
+    pub(crate) fn into_service(self) -> Result<Service, StoreError> {
+        let status = ServiceStatus::parse(&self.status)
+            .ok_or_else(|| super::corrupt(format!("service status `{}`", self.status)))?;
+        Ok(Service {
+            id: self.id,
+            provider_id: self.provider_id,
+            name: self.name,
+            description: self.description,
+            duration_minutes: self.duration_minutes,
+            capacity: self.capacity,
+            location: self.location,
+            time_zone: self.time_zone,
+            status,
+            booking_notice_minutes: self.booking_notice_minutes,
+            cancellation_notice_minutes: self.cancellation_notice_minutes,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            published_at: self.published_at,
+        })
+    }
+}
+
+fn services(rows: Vec<ServiceRow>) -> Result<Vec<Service>, StoreError> {
+    rows.into_iter().map(ServiceRow::into_service).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct ServiceWithCountsRow {
+    #[sqlx(flatten)]
+    service: ServiceRow,
+    upcoming_sessions: i64,
+    pending_bookings: i64,
+    completed_bookings: i64,
+    cancelled_bookings: i64,
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> ServiceStore for SqlStore<B> {
+    async fn create_service(
+        &self,
+        id: Uuid,
+        provider_id: Uuid,
+        spec: ServiceSpec,
+        status: ServiceStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Service, StoreError> {
+        self.backend
+            .write(move |c| insert_service(c, id, provider_id, spec, status, now).boxed())
+            .await
+    }
+
+    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
+        self.backend
+            .read(move |c| service_by_id(c, id).boxed())
+            .await
+    }
+
+    async fn update_service(
+        &self,
+        id: Uuid,
+        spec: ServiceSpec,
+        status: Option<ServiceStatus>,
+        expected_updated_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Service, StoreError> {
+        self.backend
+            .write(move |c| update_service(c, id, spec, status, expected_updated_at, now).boxed())
+            .await
+    }
+
+    async fn withdraw_service(
+        &self,
+        id: Uuid,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<Withdrawal, StoreError> {
+        self.backend
+            .write(move |c| withdraw_service(c, id, reason, now).boxed())
+            .await
+    }
+
+    async fn provider_services(
+        &self,
+        provider_id: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Service, ServiceCounts)>, StoreError> {
+        self.backend
+            .read(move |c| provider_services(c, provider_id, after, limit, now).boxed())
+            .await
+    }
+
+    async fn subscribed_services(
+        &self,
+        user_id: Uuid,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Service>, StoreError> {
+        self.backend
+            .read(move |c| {
+                async move {
+                    services(
+                        c.fetch_all(
+                            query(concat!(
+                                "SELECT ",
+                                service_columns!(),
+                                " FROM services WHERE id IN \
+                                 (SELECT service_id FROM subscriptions WHERE user_id = $1) \
+                                 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+                            ))
+                            .bind(user_id)
+                            .bind(after)
+                            .bind(limit),
+                        )
+                        .await?,
+                    )
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError> {
+        self.backend
+            .read(move |c| {
+                async move {
+                    let found: Option<(Uuid,)> = c
+                        .fetch_optional(
+                            query(
+                                "SELECT service_id FROM subscriptions \
+                                 WHERE user_id = $1 AND service_id = $2",
+                            )
+                            .bind(user_id)
+                            .bind(service_id),
+                        )
+                        .await?;
+                    Ok(found.is_some())
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn catalogue(
+        &self,
+        search: Option<String>,
+        provider_id: Option<Uuid>,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<Service>, StoreError> {
+        let pattern = search.map(|term| format!("%{}%", escape_like(&term.to_lowercase())));
+        self.backend
+            .read(move |c| {
+                async move {
+                    services(
+                        c.fetch_all(
+                            query(concat!(
+                                "SELECT ",
+                                service_columns!(),
+                                " FROM services WHERE status = 'published' \
+                                 AND ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' \
+                                      OR lower(description) LIKE $1 ESCAPE '\\') \
+                                 AND ($2 IS NULL OR provider_id = $2) \
+                                 AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+                            ))
+                            .bind(pattern)
+                            .bind(provider_id)
+                            .bind(after)
+                            .bind(limit),
+                        )
+                        .await?,
+                    )
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn unsubscribe(
+        &self,
+        user_id: Uuid,
+        service_id: Uuid,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.backend
+            .write(move |c| unsubscribe(c, user_id, service_id, reason, now).boxed())
+            .await
+    }
+}
+
+/// A search term as a LIKE pattern's literal part.
+fn escape_like(term: &str) -> String {
+    term.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub(crate) async fn service_by_id<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+) -> Result<Option<Service>, StoreError> {
+    c.fetch_optional::<ServiceRow>(
+        query(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE id = $1"
+        ))
+        .bind(id),
+    )
+    .await?
+    .map(ServiceRow::into_service)
+    .transpose()
+}
+
+async fn insert_service<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    provider_id: Uuid,
+    spec: ServiceSpec,
+    status: ServiceStatus,
+    now: DateTime<Utc>,
+) -> Result<Service, StoreError> {
+    let published_at = (status == ServiceStatus::Published).then_some(now);
+    c.fetch_one::<ServiceRow>(
+        query(concat!(
+            "INSERT INTO services (id, provider_id, name, description, duration_minutes, \
+             capacity, location, time_zone, status, booking_notice_minutes, \
+             cancellation_notice_minutes, created_at, updated_at, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING ",
+            service_columns!()
+        ))
+        .bind(id)
+        .bind(provider_id)
+        .bind(spec.name)
+        .bind(spec.description)
+        .bind(spec.duration_minutes)
+        .bind(spec.capacity)
+        .bind(spec.location)
+        .bind(spec.time_zone)
+        .bind(status.as_str())
+        .bind(spec.booking_notice_minutes)
+        .bind(spec.cancellation_notice_minutes)
+        .bind(now)
+        .bind(published_at),
+    )
+    .await?
+    .into_service()
+}
+
+async fn update_service<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    spec: ServiceSpec,
+    status: Option<ServiceStatus>,
+    expected_updated_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Service, StoreError> {
+    let publishing = status == Some(ServiceStatus::Published);
+    let row = c
+        .fetch_optional::<ServiceRow>(
+            query(concat!(
+                "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
+                 capacity = $5, location = $6, time_zone = $7, booking_notice_minutes = $8, \
+                 cancellation_notice_minutes = $9, status = COALESCE($10, status), \
+                 published_at = CASE WHEN $11 AND published_at IS NULL THEN $12 \
+                                ELSE published_at END, \
+                 updated_at = $12 \
+                 WHERE id = $1 AND updated_at = $13 AND status <> 'archived' RETURNING ",
+                service_columns!()
+            ))
+            .bind(id)
+            .bind(spec.name)
+            .bind(spec.description)
+            .bind(spec.duration_minutes)
+            .bind(spec.capacity)
+            .bind(spec.location)
+            .bind(spec.time_zone)
+            .bind(spec.booking_notice_minutes)
+            .bind(spec.cancellation_notice_minutes)
+            .bind(status.map(ServiceStatus::as_str))
+            .bind(publishing)
+            .bind(now)
+            .bind(expected_updated_at),
+        )
+        .await?;
+    match row {
+        Some(row) => row.into_service(),
+        None => match service_by_id(c, id).await? {
+            None => Err(StoreError::NotFound),
+            Some(current) if current.status == ServiceStatus::Archived => {
+                Err(StoreError::Refused(Refusal::ServiceArchived))
+            }
+            Some(_) => Err(StoreError::Refused(Refusal::EditConflict)),
+        },
+    }
+}
+
+async fn withdraw_service<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<Withdrawal, StoreError> {
+    service_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    let (bookings,): (i64,) = c
+        .fetch_one(query("SELECT COUNT(*) FROM bookings WHERE service_id = $1").bind(id))
+        .await?;
+    if bookings == 0 {
+        c.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))
+            .await?;
+        c.execute(query("DELETE FROM sessions WHERE service_id = $1").bind(id))
+            .await?;
+        c.execute(query("DELETE FROM services WHERE id = $1").bind(id))
+            .await?;
+        return Ok(Withdrawal::Deleted);
+    }
+    c.execute(
+        query("UPDATE services SET status = 'archived', updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now),
+    )
+    .await?;
+    // Closing the sessions first means a booking racing with this either committed before (and
+    // is cancelled below) or finds its session closed.
+    c.execute(
+        query(
+            "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
+             sequence = sequence + 1, updated_at = $3 \
+             WHERE service_id = $1 AND status = 'scheduled' AND ends_at > $3",
+        )
+        .bind(id)
+        .bind(reason.clone())
+        .bind(now),
+    )
+    .await?;
+    let freed: Vec<(Uuid,)> = c
+        .fetch_all(
+            query(
+                "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
+                 cancelled_by = 'provider', sequence = sequence + 1, updated_at = $3 \
+                 WHERE service_id = $1 AND status = 'Pending' AND session_id IN \
+                 (SELECT id FROM sessions WHERE service_id = $1 AND ends_at > $3) \
+                 RETURNING session_id",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(now),
+        )
+        .await?;
+    let cancelled = freed.len() as u64;
+    release_seats(c, freed, now).await?;
+    Ok(Withdrawal::Archived {
+        cancelled_bookings: cancelled,
+    })
+}
+
+/// Gives back one seat per cancelled booking, in the session each was for.
+pub(crate) async fn release_seats<C: Conn>(
+    c: &mut C,
+    sessions: Vec<(Uuid,)>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (session_id,) in sessions {
+        c.execute(
+            query(
+                "UPDATE sessions SET booked = booked - 1, sequence = sequence + 1, \
+                 updated_at = $2 WHERE id = $1",
+            )
+            .bind(session_id)
+            .bind(now),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn provider_services<C: Conn>(
+    c: &mut C,
+    provider_id: Uuid,
+    after: Option<Uuid>,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Service, ServiceCounts)>, StoreError> {
+    let rows: Vec<ServiceWithCountsRow> = c
+        .fetch_all(
+            query(concat!(
+                "SELECT ",
+                service_columns!(),
+                ", (SELECT COUNT(*) FROM sessions s WHERE s.service_id = services.id \
+                    AND s.status = 'scheduled' AND s.starts_at > $4) AS upcoming_sessions, \
+                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+                    AND b.status = 'Pending') AS pending_bookings, \
+                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+                    AND b.status = 'Completed') AS completed_bookings, \
+                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+                    AND b.status = 'Cancelled') AS cancelled_bookings \
+                 FROM services WHERE provider_id = $1 AND ($2 IS NULL OR id < $2) \
+                 ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(provider_id)
+            .bind(after)
+            .bind(limit)
+            .bind(now),
+        )
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let counts = ServiceCounts {
+                upcoming_sessions: row.upcoming_sessions,
+                pending_bookings: row.pending_bookings,
+                completed_bookings: row.completed_bookings,
+                cancelled_bookings: row.cancelled_bookings,
+            };
+            Ok((row.service.into_service()?, counts))
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct PendingStart {
+    starts_at: DateTime<Utc>,
+    cancellation_notice_minutes: i64,
+}
+
+async fn unsubscribe<C: Conn>(
+    c: &mut C,
+    user_id: Uuid,
+    service_id: Uuid,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let pending: Vec<PendingStart> = c
+        .fetch_all(
+            query(
+                "SELECT s.starts_at, svc.cancellation_notice_minutes FROM bookings b \
+                 JOIN sessions s ON s.id = b.session_id JOIN services svc ON svc.id = b.service_id \
+                 WHERE b.user_id = $1 AND b.service_id = $2 AND b.status = 'Pending'",
+            )
+            .bind(user_id)
+            .bind(service_id),
+        )
+        .await?;
+    for booking in &pending {
+        check_cancellation_notice(booking.starts_at, booking.cancellation_notice_minutes, now)
+            .map_err(StoreError::Refused)?;
+    }
+    let freed: Vec<(Uuid,)> = c
+        .fetch_all(
+            query(
+                "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $3, \
+                 cancelled_by = 'customer', sequence = sequence + 1, updated_at = $4 \
+                 WHERE user_id = $1 AND service_id = $2 AND status = 'Pending' \
+                 RETURNING session_id",
+            )
+            .bind(user_id)
+            .bind(service_id)
+            .bind(reason)
+            .bind(now),
+        )
+        .await?;
+    let cancelled = freed.len() as u64;
+    release_seats(c, freed, now).await?;
+    c.execute(
+        query("DELETE FROM subscriptions WHERE user_id = $1 AND service_id = $2")
+            .bind(user_id)
+            .bind(service_id),
+    )
+    .await?;
+    Ok(cancelled)
+}

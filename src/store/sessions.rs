@@ -1,0 +1,357 @@
+//! Sessions: adding them (one or a series), listing, moving and cancelling them.
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    Constraint, StoreError,
+    backend::{Backend, SqlStore},
+    services::release_seats,
+    sql::{Conn, on_violation, query},
+};
+use crate::domain::{
+    booking::CancelledBy,
+    refusal::Refusal,
+    service::ServiceStatus,
+    session::{Session, SessionStatus},
+};
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i64,
+    pub location: String,
+    pub additional_information: Vec<String>,
+}
+
+/// A session's fields after an edit (the handler merges and validates).
+#[derive(Debug, Clone)]
+pub struct SessionChanges {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i64,
+    pub location: String,
+    pub additional_information: Vec<String>,
+}
+
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Adds sessions to a service that is not archived, all or none.
+    async fn add_sessions(
+        &self,
+        service_id: Uuid,
+        sessions: Vec<NewSession>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError>;
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
+    /// A service's sessions starting in `[from, to)`, soonest first, after the cursor.
+    async fn service_sessions(
+        &self,
+        service_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<Session>, StoreError>;
+    /// Moves or edits a scheduled session; its live bookings follow. Capacity cannot go below
+    /// the places already booked ([`Refusal::CapacityBelowBooked`]).
+    async fn update_session(
+        &self,
+        id: Uuid,
+        changes: SessionChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Session, StoreError>;
+    /// Cancels a session that has not ended, and its pending bookings with the reason.
+    async fn cancel_session(
+        &self,
+        id: Uuid,
+        reason: String,
+        by: CancelledBy,
+        now: DateTime<Utc>,
+    ) -> Result<(Session, u64), StoreError>;
+}
+
+macro_rules! session_columns {
+    () => {
+        "id, service_id, starts_at, ends_at, location, capacity, booked, \
+         additional_information, status, cancellation_reason"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id: Uuid,
+    service_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    location: String,
+    capacity: i64,
+    booked: i64,
+    additional_information: String,
+    status: String,
+    cancellation_reason: Option<String>,
+}
+
+impl SessionRow {
+    pub(crate) fn starts_at(&self) -> DateTime<Utc> {
+        self.starts_at
+    }
+
+    pub(crate) fn into_session(self) -> Result<Session, StoreError> {
+        let status = SessionStatus::parse(&self.status)
+            .ok_or_else(|| super::corrupt(format!("session status `{}`", self.status)))?;
+        Ok(Session {
+            id: self.id,
+            service_id: self.service_id,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            location: self.location,
+            capacity: self.capacity,
+            booked: self.booked,
+            spots_left: (self.capacity - self.booked).max(0),
+            additional_information: information(&self.additional_information)?,
+            status,
+            cancellation_reason: self.cancellation_reason,
+        })
+    }
+}
+
+/// Additional information is kept as a JSON array of strings.
+pub(crate) fn information(json: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(json).map_err(|_| super::corrupt("additional information".into()))
+}
+
+fn information_json(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> SessionStore for SqlStore<B> {
+    async fn add_sessions(
+        &self,
+        service_id: Uuid,
+        sessions: Vec<NewSession>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Session>, StoreError> {
+        self.backend
+            .write(move |c| add_sessions(c, service_id, sessions, now).boxed())
+            .await
+    }
+
+    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        self.backend
+            .read(move |c| session_by_id(c, id).boxed())
+            .await
+    }
+
+    async fn service_sessions(
+        &self,
+        service_id: Uuid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: u32,
+    ) -> Result<Vec<Session>, StoreError> {
+        let (after_start, after_id) = after.unzip();
+        self.backend
+            .read(move |c| {
+                async move {
+                    c.fetch_all::<SessionRow>(
+                        query(concat!(
+                            "SELECT ",
+                            session_columns!(),
+                            " FROM sessions WHERE service_id = $1 AND starts_at >= $2 \
+                             AND starts_at < $3 \
+                             AND ($4 IS NULL OR starts_at > $4 OR (starts_at = $4 AND id > $5)) \
+                             ORDER BY starts_at, id LIMIT $6"
+                        ))
+                        .bind(service_id)
+                        .bind(from)
+                        .bind(to)
+                        .bind(after_start)
+                        .bind(after_id)
+                        .bind(limit),
+                    )
+                    .await?
+                    .into_iter()
+                    .map(SessionRow::into_session)
+                    .collect()
+                }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn update_session(
+        &self,
+        id: Uuid,
+        changes: SessionChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Session, StoreError> {
+        self.backend
+            .write(move |c| update_session(c, id, changes, now).boxed())
+            .await
+    }
+
+    async fn cancel_session(
+        &self,
+        id: Uuid,
+        reason: String,
+        by: CancelledBy,
+        now: DateTime<Utc>,
+    ) -> Result<(Session, u64), StoreError> {
+        self.backend
+            .write(move |c| cancel_session(c, id, reason, by, now).boxed())
+            .await
+    }
+}
+
+pub(crate) async fn session_by_id<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+) -> Result<Option<Session>, StoreError> {
+    c.fetch_optional::<SessionRow>(
+        query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id = $1"
+        ))
+        .bind(id),
+    )
+    .await?
+    .map(SessionRow::into_session)
+    .transpose()
+}
+
+async fn add_sessions<C: Conn>(
+    c: &mut C,
+    service_id: Uuid,
+    sessions: Vec<NewSession>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>, StoreError> {
+    let service = super::services::service_by_id(c, service_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if service.status == ServiceStatus::Archived {
+        return Err(StoreError::Refused(Refusal::ServiceArchived));
+    }
+    let mut added = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        let row = c
+            .fetch_one::<SessionRow>(
+                query(concat!(
+                    "INSERT INTO sessions (id, service_id, starts_at, ends_at, location, \
+                     capacity, booked, additional_information, status, sequence, created_at, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'scheduled', 0, $8, $8) \
+                     RETURNING ",
+                    session_columns!()
+                ))
+                .bind(session.id)
+                .bind(service_id)
+                .bind(session.starts_at)
+                .bind(session.ends_at)
+                .bind(session.location)
+                .bind(session.capacity)
+                .bind(information_json(&session.additional_information))
+                .bind(now),
+            )
+            .await?;
+        added.push(row.into_session()?);
+    }
+    Ok(added)
+}
+
+async fn update_session<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    changes: SessionChanges,
+    now: DateTime<Utc>,
+) -> Result<Session, StoreError> {
+    let current = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    if current.status == SessionStatus::Cancelled {
+        return Err(StoreError::Refused(Refusal::SessionCancelled));
+    }
+    let moved = changes.starts_at != current.starts_at || changes.ends_at != current.ends_at;
+    let row = c
+        .fetch_optional::<SessionRow>(
+            query(concat!(
+                "UPDATE sessions SET starts_at = $2, ends_at = $3, capacity = $4, location = $5, \
+                 additional_information = $6, settled = FALSE, sequence = sequence + 1, \
+                 updated_at = $7 \
+                 WHERE id = $1 AND status = 'scheduled' RETURNING ",
+                session_columns!()
+            ))
+            .bind(id)
+            .bind(changes.starts_at)
+            .bind(changes.ends_at)
+            .bind(changes.capacity)
+            .bind(changes.location)
+            .bind(information_json(&changes.additional_information))
+            .bind(now),
+        )
+        .await
+        .map_err(on_violation(
+            Constraint::SessionsCapacity,
+            StoreError::Refused(Refusal::CapacityBelowBooked),
+        ))?
+        .ok_or(StoreError::Refused(Refusal::SessionCancelled))?;
+    if moved {
+        // Calendars show bookings of a moved session at its new time.
+        c.execute(
+            query(
+                "UPDATE bookings SET sequence = sequence + 1, updated_at = $2 \
+                 WHERE session_id = $1 AND status <> 'Cancelled'",
+            )
+            .bind(id)
+            .bind(now),
+        )
+        .await?;
+    }
+    row.into_session()
+}
+
+async fn cancel_session<C: Conn>(
+    c: &mut C,
+    id: Uuid,
+    reason: String,
+    by: CancelledBy,
+    now: DateTime<Utc>,
+) -> Result<(Session, u64), StoreError> {
+    let current = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    if current.status == SessionStatus::Cancelled {
+        return Ok((current, 0));
+    }
+    if current.ends_at <= now {
+        return Err(StoreError::Refused(Refusal::SessionEnded));
+    }
+    c.execute(
+        query(
+            "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
+             sequence = sequence + 1, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(reason.clone())
+        .bind(now),
+    )
+    .await?;
+    let freed: Vec<(Uuid,)> = c
+        .fetch_all(
+            query(
+                "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
+                 cancelled_by = $3, sequence = sequence + 1, updated_at = $4 \
+                 WHERE session_id = $1 AND status = 'Pending' RETURNING session_id",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(by.as_str())
+            .bind(now),
+        )
+        .await?;
+    let cancelled = freed.len() as u64;
+    release_seats(c, freed, now).await?;
+    let session = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    Ok((session, cancelled))
+}
