@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod maintenance;
 pub mod metrics;
 pub mod ops;
 pub mod startup;

@@ -1,7 +1,7 @@
 //! Building and running the server: `Application::build` opens the database, binds the listener
 //! and exposes the port, so tests run the real server on port 0.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::{Context, bail};
 use axum::{
@@ -25,12 +25,12 @@ use crate::{
     auth::{
         accounts::ensure_admin,
         password::PasswordHasher,
-        throttle::{FAILED_LOGIN_WINDOW, IpRateLimiter},
+        throttle::IpRateLimiter,
         tokens::{TokenKeys, signing_secret},
     },
     config::Settings,
-    domain::clock,
     error::ApiError,
+    maintenance,
     metrics::{self, Metrics},
     ops,
     state::AppState,
@@ -39,7 +39,6 @@ use crate::{
 
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
-const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Application {
     listener: TcpListener,
@@ -69,6 +68,13 @@ impl Application {
             _ => {}
         }
         let secret = signing_secret(settings.jwt_secret.as_ref(), &settings.data_dir)?;
+        let listener = TcpListener::bind(&settings.addr)
+            .await
+            .with_context(|| format!("binding {}", settings.addr))?;
+        let public_url = match &settings.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
         let state = AppState {
             store,
             tokens: Arc::new(TokenKeys::new(&secret)),
@@ -78,11 +84,9 @@ impl Application {
             )),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
+            public_url: public_url.into(),
         };
         let router = router(state.clone());
-        let listener = TcpListener::bind(&state.settings.addr)
-            .await
-            .with_context(|| format!("binding {}", state.settings.addr))?;
         Ok(Self {
             listener,
             router,
@@ -114,7 +118,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let maintenance = tokio::spawn(maintain(self.state.clone()));
+        let maintenance = tokio::spawn(maintenance::run(self.state.clone()));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -169,23 +173,6 @@ async fn not_found() -> Response {
 /// axum adds the `Allow` header to this answer.
 async fn method_not_allowed() -> Response {
     ApiError::MethodNotAllowed.into_response()
-}
-
-/// Housekeeping on a timer: forget stale login-failure counts and idle rate-limit entries.
-async fn maintain(state: AppState) {
-    let mut tick = tokio::time::interval(MAINTENANCE_EVERY);
-    loop {
-        tick.tick().await;
-        state.login_limiter.forget_idle();
-        let window = chrono::Duration::from_std(FAILED_LOGIN_WINDOW).unwrap_or_default();
-        if let Err(err) = state
-            .store
-            .purge_login_failures(clock::now() - window)
-            .await
-        {
-            tracing::warn!(error = %err, "could not purge old login failures");
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -17,4 +17,6 @@ pub struct AppState {
     pub login_limiter: Arc<IpRateLimiter>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+    /// How clients reach this server, without a trailing slash (for links it hands out).
+    pub public_url: Arc<str>,
 }

@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     api::{
+        access::id_page,
         docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
         extract::{AppJson, AppPath, AppQuery},
         paged,
@@ -19,8 +20,8 @@ use crate::{
     auth::{Admin, accounts::register},
     domain::{
         clock,
-        id::{PathId, parse_id},
-        page::{Page, PageQuery, checked_limit},
+        id::PathId,
+        page::{Page, PageQuery},
         user::{Role, User},
     },
     error::ApiError,
@@ -101,11 +102,7 @@ async fn list_users(
     OriginalUri(uri): OriginalUri,
     AppQuery(page): AppQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = checked_limit(page.limit).map_err(|message| ApiError::field("limit", message))?;
-    let after = page
-        .cursor
-        .map(|cursor| parse_id(&cursor).ok_or_else(|| ApiError::field("cursor", "is not a cursor")))
-        .transpose()?;
+    let (limit, after) = id_page(page.limit, page.cursor.as_deref())?;
     let rows = state.store.list_users(after, limit + 1).await?;
     let page = Page::from_overfetch(rows, limit, |user| user.id.simple().to_string());
     Ok(paged(&uri, page))

@@ -32,6 +32,11 @@ use crate::{domain::FieldError, error::Problem};
         (name = "tokens", description = "Logging in and out, refreshing and revoking tokens"),
         (name = "admin", description = "Accounts as an admin sees them"),
         (name = "home", description = "A user's home page data"),
+        (name = "services", description = "A provider's services; a customer's subscriptions"),
+        (name = "sessions", description = "A provider's sessions: one, or a weekly series"),
+        (name = "catalogue", description = "Published services and their sessions; no sign-in"),
+        (name = "bookings", description = "Booking, cancelling, moving and completing"),
+        (name = "schedule", description = "Schedules and the iCalendar feed"),
     )
 )]
 pub struct ApiDoc;

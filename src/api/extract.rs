@@ -111,6 +111,20 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     ApiError::Validation(vec![FieldError::new(field, message)])
 }
 
+/// A JSON body that may be left out entirely (an empty body reads as the default).
+pub fn optional_json<T: DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else if has_json_content_type(headers) {
+        parse_json(body)
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
+}
+
 /// Path parameters; a value that does not parse (an id that is not a UUID) is a 400.
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]

@@ -7,36 +7,42 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     api::{
+        access::path_user,
         docs::{AuthErrors, InputErrors, NotFound, Unavailable},
         extract::AppPath,
+        services::{ServiceSummary, services_of},
     },
     auth::AuthUser,
-    domain::{id::PathId, user::User},
+    domain::{
+        booking::{Booking, BookingCounts},
+        clock,
+        id::PathId,
+        user::{Role, User},
+    },
     error::ApiError,
     state::AppState,
+    store::{BookingFilter, Perspective},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(home))
 }
 
-#[derive(Debug, Default, Serialize, ToSchema)]
-pub struct BookingCounts {
-    pub pending: i64,
-    pub completed: i64,
-    pub cancelled: i64,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Home {
     pub user: User,
-    /// Pending bookings that have not started, soonest first.
-    pub upcoming_bookings: Vec<serde_json::Value>,
+    /// Pending bookings that have not ended, soonest first (up to 10): the user's own, or for a
+    /// provider, the ones on its services.
+    pub upcoming_bookings: Vec<Booking>,
+    /// The same bookings' counts, by status, from the start.
     pub counts: BookingCounts,
-    /// Services the user is subscribed to (customers) or runs (providers).
-    pub services: Vec<serde_json::Value>,
+    /// Services the user is subscribed to (customers) or runs (providers, with counts); up to 50.
+    pub services: Vec<ServiceSummary>,
 }
+
+const UPCOMING: u32 = 10;
+const SERVICES: u32 = 50;
 
 /// The home page's data: the user, upcoming bookings, counts by status, and services.
 #[utoipa::path(
@@ -53,16 +59,39 @@ async fn home(
     caller: AuthUser,
     AppPath(PathId(user_id)): AppPath<PathId>,
 ) -> Result<Json<Home>, ApiError> {
-    caller.may_act_for(user_id)?;
-    let user = state
+    let user = path_user(&state, &caller, user_id).await?;
+    home_of(&state, user).await.map(Json)
+}
+
+/// What a user's home page shows.
+pub async fn home_of(state: &AppState, user: User) -> Result<Home, ApiError> {
+    let perspective = if user.role == Role::Provider {
+        Perspective::Provider
+    } else {
+        Perspective::Customer
+    };
+    let upcoming_bookings = state
         .store
-        .user(user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
-    Ok(Json(Home {
+        .current_bookings(
+            BookingFilter {
+                user_id: user.id,
+                perspective,
+                status: None,
+                service_id: None,
+                from: None,
+                to: None,
+                after: None,
+                limit: UPCOMING,
+            },
+            clock::now(),
+        )
+        .await?;
+    let counts = state.store.booking_counts(user.id, perspective).await?;
+    let services = services_of(state, &user, None, SERVICES).await?;
+    Ok(Home {
         user,
-        upcoming_bookings: Vec::new(),
-        counts: BookingCounts::default(),
-        services: Vec::new(),
-    }))
+        upcoming_bookings,
+        counts,
+        services,
+    })
 }

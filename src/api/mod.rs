@@ -1,10 +1,16 @@
 //! The JSON API under `/api`: one module per feature, each owning its routes, request and
 //! response types and handlers; this module assembles them with the OpenAPI document.
 
+pub mod access;
 pub mod admin;
+pub mod bookings;
+pub mod catalogue;
 pub mod docs;
 pub mod extract;
 pub mod home;
+pub mod schedule;
+pub mod services;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -26,6 +32,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(admin::router())
         .merge(home::router())
+        .merge(services::router())
+        .merge(sessions::router())
+        .merge(catalogue::router())
+        .merge(bookings::router())
+        .merge(schedule::router())
 }
 
 /// A list as a JSON array, with `Link: <...>; rel="next"` when there is a next page. The link

@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     api::{
         docs::{AuthErrors, BodyErrors, InputErrors, NotFound, RateLimited, Unavailable},
-        extract::{AppJson, AppPath, has_json_content_type, parse_json},
+        extract::{AppJson, AppPath, optional_json},
         users::Credentials,
     },
     auth::{Admin, AuthUser, extract::bearer_token, login, tokens::ACCESS_TOKEN_SECONDS},
@@ -147,13 +147,7 @@ async fn revoke(
 /// The refresh token, from `Authorization: Bearer` or the body's `token`, not both.
 fn presented_refresh_token(headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
     let from_header = bearer_token(headers)?;
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else if has_json_content_type(headers) {
-        Some(parse_json::<TokenBody>(body)?.token)
-    } else {
-        return Err(ApiError::UnsupportedMediaType);
-    };
+    let from_body = optional_json::<Option<TokenBody>>(headers, body)?.map(|b| b.token);
     match (from_header, from_body) {
         (Some(token), None) => Ok(token.to_owned()),
         (None, Some(token)) => Ok(token),

@@ -53,3 +53,39 @@ pub fn checked_limit(limit: Option<u32>) -> Result<u32, &'static str> {
         Some(_) => Err("must be between 1 and 200"),
     }
 }
+
+/// Where a list ordered by a time and then an id goes on from.
+pub type TimeCursor = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
+
+/// The cursor of a list ordered by a time and then an id: `<microseconds>.<32 hex digits>`.
+pub fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    format!("{}.{}", at.timestamp_micros(), id.simple())
+}
+
+pub fn parse_time_cursor(cursor: &str) -> Option<TimeCursor> {
+    let (micros, id) = cursor.split_once('.')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((at, super::id::parse_id(id)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_cursors_round_trip() {
+        let at = crate::domain::clock::now();
+        let id = uuid::Uuid::now_v7();
+        assert_eq!(parse_time_cursor(&time_cursor(at, id)), Some((at, id)));
+        assert_eq!(parse_time_cursor("garbage"), None);
+        assert_eq!(parse_time_cursor("12.nothex"), None);
+    }
+
+    #[test]
+    fn overfetching_tells_whether_there_is_more() {
+        let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!((page.items, page.next), (vec![1, 2], Some("2".to_owned())));
+        let page = Page::from_overfetch(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!((page.items, page.next), (vec![1, 2], None));
+    }
+}

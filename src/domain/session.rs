@@ -86,6 +86,9 @@ pub struct Repeat {
     pub count: Option<u32>,
 }
 
+/// When a session starts and ends.
+pub type SessionTimes = (DateTime<Utc>, DateTime<Utc>);
+
 pub const MAX_SERIES: usize = 200;
 pub const MAX_SESSION_HOURS: i64 = 24;
 pub const INFO_ITEMS_MAX: usize = 20;
@@ -99,7 +102,7 @@ pub fn weekly_series(
     length: Duration,
     time_zone: &str,
     repeat: &Repeat,
-) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, Vec<FieldError>> {
+) -> Result<Vec<SessionTimes>, Vec<FieldError>> {
     let mut errors = Vec::new();
     if repeat.weekdays.is_empty() {
         errors.push(FieldError::new(

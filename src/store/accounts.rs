@@ -129,7 +129,7 @@ pub(crate) struct UserRow {
 impl UserRow {
     pub(crate) fn into_user(self) -> Result<User, StoreError> {
         let role = Role::parse(&self.role)
-            .ok_or_else(|| super::corrupt(format!("role `{}` for user {}", self.role, self.id)))?;
+            .ok_or_else(|| super::corrupt(&format!("role `{}` for user {}", self.role, self.id)))?;
         Ok(User {
             id: self.id,
             email: self.email,

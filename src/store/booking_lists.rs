@@ -11,6 +11,7 @@ use super::{
     sql::{Conn, query},
 };
 use crate::domain::booking::{Booking, BookingCounts, BookingStatus};
+use crate::domain::page::TimeCursor;
 
 /// Whose bookings a list shows: the ones someone made, the ones on their services, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub struct BookingFilter {
     pub from: Option<DateTime<Utc>>,
     /// Sessions starting before.
     pub to: Option<DateTime<Utc>>,
-    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub after: Option<TimeCursor>,
     pub limit: u32,
 }
 
@@ -182,7 +183,7 @@ impl<B: Backend> BookingListStore for SqlStore<B> {
                             Some(BookingStatus::Completed) => counts.completed = count,
                             Some(BookingStatus::Cancelled) => counts.cancelled = count,
                             None => {
-                                return Err(super::corrupt(format!("booking status `{status}`")));
+                                return Err(super::corrupt(&format!("booking status `{status}`")));
                             }
                         }
                     }

@@ -111,12 +111,12 @@ pub(crate) struct BookingRow {
 impl BookingRow {
     pub(crate) fn into_booking(self) -> Result<Booking, StoreError> {
         let status = BookingStatus::parse(&self.status)
-            .ok_or_else(|| super::corrupt(format!("booking status `{}`", self.status)))?;
+            .ok_or_else(|| super::corrupt(&format!("booking status `{}`", self.status)))?;
         let cancelled_by = self
             .cancelled_by
             .map(|by| {
                 CancelledBy::parse(&by)
-                    .ok_or_else(|| super::corrupt(format!("cancelled_by `{by}`")))
+                    .ok_or_else(|| super::corrupt(&format!("cancelled_by `{by}`")))
             })
             .transpose()?;
         Ok(Booking {
@@ -249,9 +249,9 @@ impl Target {
         Ok(Bookable {
             starts_at: self.starts_at,
             session_status: SessionStatus::parse(&self.session_status)
-                .ok_or_else(|| super::corrupt("session status".into()))?,
+                .ok_or_else(|| super::corrupt("session status"))?,
             service_status: ServiceStatus::parse(&self.service_status)
-                .ok_or_else(|| super::corrupt("service status".into()))?,
+                .ok_or_else(|| super::corrupt("service status"))?,
             booking_notice_minutes: self.booking_notice_minutes,
             provider_id: self.provider_id,
         })
@@ -339,7 +339,7 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
     .await?;
     let booking = existing_booking(c, new.id).await?;
     if let Some(key) = new.idempotency_key {
-        let body = serde_json::to_string(&booking).map_err(|e| super::corrupt(e.to_string()))?;
+        let body = serde_json::to_string(&booking).map_err(|e| super::corrupt(&e.to_string()))?;
         super::idempotency::record(c, new.user_id, key, 201, body, new.now).await?;
     }
     Ok(booking)

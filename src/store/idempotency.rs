@@ -181,7 +181,7 @@ async fn claim<C: Conn>(
     }
     match (row.state.as_str(), row.response_status, row.response_body) {
         ("done", Some(status), Some(body)) => Ok(Claim::Replay {
-            status: u16::try_from(status).map_err(|_| super::corrupt("response status".into()))?,
+            status: u16::try_from(status).map_err(|_| super::corrupt("response status"))?,
             body,
         }),
         _ => Ok(Claim::InFlight),

@@ -98,11 +98,24 @@ pub enum Constraint {
 }
 
 impl Constraint {
-    const ALL: &'static [(Constraint, &'static str, &'static str)] = &[(
-        Constraint::UsersEmailKey,
-        "users_email_key",
-        "users.email_key",
-    )];
+    const ALL: &'static [(Constraint, &'static str, &'static str)] = &[
+        (
+            Constraint::UsersEmailKey,
+            "users_email_key",
+            "users.email_key",
+        ),
+        (
+            Constraint::BookingsOneLivePerUser,
+            "bookings_one_live_per_user",
+            "bookings.session_id, bookings.user_id",
+        ),
+        // A named CHECK: SQLite reports its name.
+        (
+            Constraint::SessionsCapacity,
+            "sessions_capacity",
+            "sessions_capacity",
+        ),
+    ];
 
     pub(crate) fn from_postgres(name: &str) -> Option<Self> {
         Self::ALL
@@ -122,7 +135,7 @@ impl Constraint {
 }
 
 /// A value in the database that the program does not know how to read: a bug or a bad migration.
-pub(crate) fn corrupt(what: String) -> StoreError {
+pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(
         format!("unexpected {what} in the database").into(),
     ))

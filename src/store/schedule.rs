@@ -12,6 +12,7 @@ use super::{
 };
 use crate::domain::{
     booking::BookingStatus,
+    page::TimeCursor,
     schedule::{Attendee, ScheduleEntry},
 };
 
@@ -60,7 +61,7 @@ pub trait ScheduleStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         service_id: Option<Uuid>,
-        after: Option<(DateTime<Utc>, Uuid)>,
+        after: Option<TimeCursor>,
         limit: u32,
     ) -> Result<Vec<ScheduleEntry>, StoreError>;
     /// Replaces the user's feed token (only its hash is kept): the old URL stops working.
@@ -111,7 +112,7 @@ impl<B: Backend> ScheduleStore for SqlStore<B> {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         service_id: Option<Uuid>,
-        after: Option<(DateTime<Utc>, Uuid)>,
+        after: Option<TimeCursor>,
         limit: u32,
     ) -> Result<Vec<ScheduleEntry>, StoreError> {
         self.backend
@@ -231,7 +232,7 @@ async fn provider_schedule<C: Conn>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     service_id: Option<Uuid>,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    after: Option<TimeCursor>,
     limit: u32,
 ) -> Result<Vec<ScheduleEntry>, StoreError> {
     let (after_start, after_id) = after.unzip();
@@ -287,7 +288,7 @@ async fn provider_schedule<C: Conn>(
                         booking_id: a.id,
                         user_id: a.user_id,
                         status: BookingStatus::parse(&a.status)
-                            .ok_or_else(|| super::corrupt("booking status".into()))?,
+                            .ok_or_else(|| super::corrupt("booking status"))?,
                         notes: a.notes.clone(),
                     })
                 })

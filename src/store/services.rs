@@ -16,7 +16,7 @@ use crate::domain::{
 };
 
 /// A provider's service with what it holds.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceCounts {
     pub upcoming_sessions: i64,
@@ -77,6 +77,11 @@ pub trait ServiceStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Service>, StoreError>;
     async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError>;
+    async fn service_counts(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ServiceCounts, StoreError>;
     /// Published services, newest first, optionally matching `search` or of one provider.
     async fn catalogue(
         &self,
@@ -126,7 +131,7 @@ pub(crate) struct ServiceRow {
 impl ServiceRow {
     pub(crate) fn into_service(self) -> Result<Service, StoreError> {
         let status = ServiceStatus::parse(&self.status)
-            .ok_or_else(|| super::corrupt(format!("service status `{}`", self.status)))?;
+            .ok_or_else(|| super::corrupt(&format!("service status `{}`", self.status)))?;
         Ok(Service {
             id: self.id,
             provider_id: self.provider_id,
@@ -150,14 +155,26 @@ fn services(rows: Vec<ServiceRow>) -> Result<Vec<Service>, StoreError> {
     rows.into_iter().map(ServiceRow::into_service).collect()
 }
 
+/// What [`ServiceCounts`] reads for the service in `services`, with `$2` the current time.
+macro_rules! counts_columns {
+    () => {
+        "(SELECT COUNT(*) FROM sessions s WHERE s.service_id = services.id \
+            AND s.status = 'scheduled' AND s.starts_at > $2) AS upcoming_sessions, \
+         (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+            AND b.status = 'Pending') AS pending_bookings, \
+         (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+            AND b.status = 'Completed') AS completed_bookings, \
+         (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
+            AND b.status = 'Cancelled') AS cancelled_bookings"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct ServiceWithCountsRow {
     #[sqlx(flatten)]
     service: ServiceRow,
-    upcoming_sessions: i64,
-    pending_bookings: i64,
-    completed_bookings: i64,
-    cancelled_bookings: i64,
+    #[sqlx(flatten)]
+    counts: ServiceCounts,
 }
 
 #[async_trait::async_trait]
@@ -263,6 +280,27 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
                         .await?;
                     Ok(found.is_some())
                 }
+                .boxed()
+            })
+            .await
+    }
+
+    async fn service_counts(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ServiceCounts, StoreError> {
+        self.backend
+            .read(move |c| {
+                c.fetch_one::<ServiceCounts>(
+                    query(concat!(
+                        "SELECT ",
+                        counts_columns!(),
+                        " FROM services WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .bind(now),
+                )
                 .boxed()
             })
             .await
@@ -514,33 +552,19 @@ async fn provider_services<C: Conn>(
             query(concat!(
                 "SELECT ",
                 service_columns!(),
-                ", (SELECT COUNT(*) FROM sessions s WHERE s.service_id = services.id \
-                    AND s.status = 'scheduled' AND s.starts_at > $4) AS upcoming_sessions, \
-                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
-                    AND b.status = 'Pending') AS pending_bookings, \
-                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
-                    AND b.status = 'Completed') AS completed_bookings, \
-                 (SELECT COUNT(*) FROM bookings b WHERE b.service_id = services.id \
-                    AND b.status = 'Cancelled') AS cancelled_bookings \
-                 FROM services WHERE provider_id = $1 AND ($2 IS NULL OR id < $2) \
-                 ORDER BY id DESC LIMIT $3"
+                ", ",
+                counts_columns!(),
+                " FROM services WHERE provider_id = $1 AND ($3 IS NULL OR id < $3) \
+                 ORDER BY id DESC LIMIT $4"
             ))
             .bind(provider_id)
+            .bind(now)
             .bind(after)
-            .bind(limit)
-            .bind(now),
+            .bind(limit),
         )
         .await?;
     rows.into_iter()
-        .map(|row| {
-            let counts = ServiceCounts {
-                upcoming_sessions: row.upcoming_sessions,
-                pending_bookings: row.pending_bookings,
-                completed_bookings: row.completed_bookings,
-                cancelled_bookings: row.cancelled_bookings,
-            };
-            Ok((row.service.into_service()?, counts))
-        })
+        .map(|row| Ok((row.service.into_service()?, row.counts)))
         .collect()
 }
 

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::domain::{
     booking::CancelledBy,
+    page::TimeCursor,
     refusal::Refusal,
     service::ServiceStatus,
     session::{Session, SessionStatus},
@@ -47,13 +48,15 @@ pub trait SessionStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<Session>, StoreError>;
     async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
-    /// A service's sessions starting in `[from, to)`, soonest first, after the cursor.
+    /// A service's sessions starting in `[from, to)` (only scheduled ones, if asked), soonest
+    /// first, after the cursor.
     async fn service_sessions(
         &self,
         service_id: Uuid,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        after: Option<(DateTime<Utc>, Uuid)>,
+        scheduled_only: bool,
+        after: Option<TimeCursor>,
         limit: u32,
     ) -> Result<Vec<Session>, StoreError>;
     /// Moves or edits a scheduled session; its live bookings follow. Capacity cannot go below
@@ -102,7 +105,7 @@ impl SessionRow {
 
     pub(crate) fn into_session(self) -> Result<Session, StoreError> {
         let status = SessionStatus::parse(&self.status)
-            .ok_or_else(|| super::corrupt(format!("session status `{}`", self.status)))?;
+            .ok_or_else(|| super::corrupt(&format!("session status `{}`", self.status)))?;
         Ok(Session {
             id: self.id,
             service_id: self.service_id,
@@ -121,7 +124,7 @@ impl SessionRow {
 
 /// Additional information is kept as a JSON array of strings.
 pub(crate) fn information(json: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(json).map_err(|_| super::corrupt("additional information".into()))
+    serde_json::from_str(json).map_err(|_| super::corrupt("additional information"))
 }
 
 fn information_json(items: &[String]) -> String {
@@ -152,7 +155,8 @@ impl<B: Backend> SessionStore for SqlStore<B> {
         service_id: Uuid,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        after: Option<(DateTime<Utc>, Uuid)>,
+        scheduled_only: bool,
+        after: Option<TimeCursor>,
         limit: u32,
     ) -> Result<Vec<Session>, StoreError> {
         let (after_start, after_id) = after.unzip();
@@ -166,6 +170,7 @@ impl<B: Backend> SessionStore for SqlStore<B> {
                             " FROM sessions WHERE service_id = $1 AND starts_at >= $2 \
                              AND starts_at < $3 \
                              AND ($4 IS NULL OR starts_at > $4 OR (starts_at = $4 AND id > $5)) \
+                             AND ($7 = FALSE OR status = 'scheduled') \
                              ORDER BY starts_at, id LIMIT $6"
                         ))
                         .bind(service_id)
@@ -173,7 +178,8 @@ impl<B: Backend> SessionStore for SqlStore<B> {
                         .bind(to)
                         .bind(after_start)
                         .bind(after_id)
-                        .bind(limit),
+                        .bind(limit)
+                        .bind(scheduled_only),
                     )
                     .await?
                     .into_iter()

@@ -57,6 +57,8 @@ pub struct TestApp {
     pub db: TestDb,
     pub settings: Settings,
     pub data_dir: Arc<tempfile::TempDir>,
+    /// The server's own state, for calling what its background tasks call.
+    pub state: kairos::state::AppState,
     pg: Option<Arc<PgDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -81,6 +83,10 @@ pub async fn spawn_app_with(
     backend: Backend,
     configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
+    // `TEST_LOG=1 cargo test ...` shows the servers' logs.
+    if std::env::var_os("TEST_LOG").is_some() {
+        kairos::telemetry::init(kairos::config::LogFormat::Text);
+    }
     let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let pg = match backend {
         Backend::Sqlite => None,
@@ -111,6 +117,7 @@ async fn start(
         .await
         .expect("the server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         app.run_until(async {
@@ -143,6 +150,7 @@ async fn start(
         db,
         settings,
         data_dir,
+        state,
         pg,
         shutdown: Some(shutdown),
         server: Some(server),
@@ -382,5 +390,126 @@ impl Drop for PgDatabase {
         if !matches!(dropped, Ok(Ok(()))) {
             let _ = std::io::stderr().write_all(b"could not drop a test database\n");
         }
+    }
+}
+
+/// A time `hours` from now, on a whole minute (so it reads back exactly).
+pub fn in_hours(hours: i64) -> chrono::DateTime<chrono::Utc> {
+    let t = chrono::Utc::now() + chrono::Duration::hours(hours);
+    chrono::DateTime::from_timestamp(t.timestamp() - t.timestamp() % 60, 0).expect("time")
+}
+
+pub fn id_of(value: &Value) -> Uuid {
+    value["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("an id")
+}
+
+impl TestApp {
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.request(Method::DELETE, path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Publishes a service for the provider; `fields` override the defaults.
+    pub async fn published_service(&self, provider: &Login, fields: Value) -> Value {
+        let mut body = json!({ "name": "Morning yoga", "durationMinutes": 60, "capacity": 10,
+                               "location": "Studio 1", "timeZone": "Europe/Paris" });
+        for (key, value) in fields.as_object().expect("an object") {
+            body[key] = value.clone();
+        }
+        let response = self
+            .post(
+                &format!("/api/user/{}/services/create/publish", provider.id),
+                &provider.token,
+                &body,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "publish");
+        response.json().await.expect("service")
+    }
+
+    /// Adds sessions to a service; `fields` are the request body.
+    pub async fn add_sessions(
+        &self,
+        provider: &Login,
+        service: &Value,
+        fields: Value,
+    ) -> Vec<Value> {
+        let response = self
+            .post(
+                &format!(
+                    "/api/user/{}/services/{}/sessions",
+                    provider.id,
+                    id_of(service)
+                ),
+                &provider.token,
+                &fields,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "add sessions");
+        response.json().await.expect("sessions")
+    }
+
+    /// One session `hours` from now with this capacity.
+    pub async fn session(
+        &self,
+        provider: &Login,
+        service: &Value,
+        hours: i64,
+        capacity: i64,
+    ) -> Value {
+        let body = json!({ "startsAt": in_hours(hours), "capacity": capacity });
+        self.add_sessions(provider, service, body).await.remove(0)
+    }
+
+    pub async fn book(&self, customer: &Login, session: &Value) -> Response {
+        self.post(
+            &format!("/api/user/{}/book", customer.id),
+            &customer.token,
+            &json!({ "sessionId": id_of(session) }),
+        )
+        .await
+    }
+
+    /// Books and returns the booking; panics unless it is 201.
+    pub async fn booked(&self, customer: &Login, session: &Value) -> Value {
+        let response = self.book(customer, session).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "book");
+        response.json().await.expect("booking")
+    }
+
+    /// The session's counter and its live bookings as the database holds them.
+    pub async fn seats(&self, session_id: Uuid) -> (i64, i64) {
+        let (booked,): (i64,) = self
+            .db
+            .one(
+                kairos::store::sql::query("SELECT booked FROM sessions WHERE id = $1")
+                    .bind(session_id),
+            )
+            .await;
+        let live = self
+            .db
+            .count(
+                kairos::store::sql::query(
+                    "SELECT COUNT(*) FROM bookings WHERE session_id = $1 AND status <> 'Cancelled'",
+                )
+                .bind(session_id),
+            )
+            .await;
+        (booked, live)
     }
 }

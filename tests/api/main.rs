@@ -8,5 +8,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod bad_input;
+mod bookings;
 mod operations;
+mod services;
 mod tokens;

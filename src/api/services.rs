@@ -1,0 +1,574 @@
+//! A user's services: a provider creates (draft or published), edits and withdraws its own; a
+//! customer sees the services they are subscribed to and can remove themselves.
+
+use axum::{
+    Json,
+    extract::{OriginalUri, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    api::{
+        access::{id_page, owned_service, path_user, provider_path},
+        docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
+        extract::{AppJson, AppPath, AppQuery},
+        paged,
+    },
+    auth::AuthUser,
+    domain::{
+        booking::{Booking, REASON_MAX},
+        clock,
+        id::{PathId, new_id},
+        page::{Page, PageQuery},
+        refusal::Refusal,
+        service::{
+            Service, ServiceChanges, ServiceSpec, ServiceStatus, TemplateField, template_fields,
+        },
+        session::Session,
+        user::{Role, User},
+    },
+    error::ApiError,
+    state::AppState,
+    store::{BookingFilter, Perspective, ServiceCounts, Withdrawal},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(service_template))
+        .routes(routes!(save_draft))
+        .routes(routes!(publish))
+        .routes(routes!(user_services))
+        .routes(routes!(
+            service_details,
+            update_service_patch,
+            remove_service_delete
+        ))
+        .routes(routes!(update_service_post))
+        .routes(routes!(remove_service_post))
+}
+
+/// A service's fields. All are optional: a new service takes the template's defaults for the
+/// rest (it needs a `name`), an edit keeps the current values.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceFields {
+    /// Save and publish only: the caller's draft to change instead of creating a service.
+    pub id: Option<Uuid>,
+    #[schema(example = "Morning yoga")]
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(minimum = 5, maximum = 1440)]
+    pub duration_minutes: Option<i64>,
+    #[schema(minimum = 1, maximum = 10000)]
+    pub capacity: Option<i64>,
+    pub location: Option<String>,
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
+    #[schema(minimum = 0, maximum = 527040)]
+    pub booking_notice_minutes: Option<i64>,
+    #[schema(minimum = 0, maximum = 527040)]
+    pub cancellation_notice_minutes: Option<i64>,
+}
+
+impl ServiceFields {
+    fn into_parts(self) -> (Option<Uuid>, ServiceChanges) {
+        let changes = ServiceChanges {
+            name: self.name,
+            description: self.description,
+            duration_minutes: self.duration_minutes,
+            capacity: self.capacity,
+            location: self.location,
+            time_zone: self.time_zone,
+            booking_notice_minutes: self.booking_notice_minutes,
+            cancellation_notice_minutes: self.cancellation_notice_minutes,
+        };
+        (self.id, changes)
+    }
+}
+
+/// "The tools to create a service": every field with its default and limits, and where to send it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTemplate {
+    pub fields: Vec<TemplateField>,
+    pub save_draft: String,
+    pub publish: String,
+}
+
+/// The template for a new service (providers only).
+#[utoipa::path(
+    get, path = "/api/user/{userID}/services/create", tag = "services",
+    params(("userID" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ServiceTemplate), AuthErrors, InputErrors, NotFound, Unavailable)
+)]
+async fn service_template(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+) -> Result<Json<ServiceTemplate>, ApiError> {
+    let provider = provider_path(&state, &caller, user_id).await?;
+    let base = format!("/api/user/{}/services/create", provider.id);
+    Ok(Json(ServiceTemplate {
+        fields: template_fields(),
+        save_draft: format!("{base}/save"),
+        publish: format!("{base}/publish"),
+    }))
+}
+
+/// Save a draft: a new one (201), or the caller's draft named by `id` (200). Drafts are not in
+/// the catalogue and cannot be booked.
+#[utoipa::path(
+    post, path = "/api/user/{userID}/services/create/save", tag = "services",
+    params(("userID" = Uuid, Path)),
+    request_body = ServiceFields,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A new draft", body = Service),
+        (status = 200, description = "The draft, changed", body = Service),
+        (status = 409, description = "`id` names a service that is not a draft (`not_a_draft`), \
+            or it changed meanwhile (`edit_conflict`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFound, Unavailable,
+    )
+)]
+async fn save_draft(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    AppJson(body): AppJson<ServiceFields>,
+) -> Result<(StatusCode, Json<Service>), ApiError> {
+    let provider = provider_path(&state, &caller, user_id).await?;
+    write_service(&state, &provider, body, ServiceStatus::Draft).await
+}
+
+/// Publish: a new service straight away (201), or the caller's draft named by `id` (200).
+#[utoipa::path(
+    post, path = "/api/user/{userID}/services/create/publish", tag = "services",
+    params(("userID" = Uuid, Path)),
+    request_body = ServiceFields,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "A new published service", body = Service),
+        (status = 200, description = "The draft, now published", body = Service),
+        (status = 409, description = "`id` names a service that is not a draft (`not_a_draft`), \
+            or it changed meanwhile (`edit_conflict`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFound, Unavailable,
+    )
+)]
+async fn publish(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    AppJson(body): AppJson<ServiceFields>,
+) -> Result<(StatusCode, Json<Service>), ApiError> {
+    let provider = provider_path(&state, &caller, user_id).await?;
+    write_service(&state, &provider, body, ServiceStatus::Published).await
+}
+
+async fn write_service(
+    state: &AppState,
+    provider: &User,
+    body: ServiceFields,
+    status: ServiceStatus,
+) -> Result<(StatusCode, Json<Service>), ApiError> {
+    let (id, changes) = body.into_parts();
+    let now = clock::now();
+    let Some(id) = id else {
+        let spec = ServiceSpec::defaults()
+            .apply(changes)
+            .map_err(ApiError::Validation)?;
+        let service = state
+            .store
+            .create_service(new_id(), provider.id, spec, status, now)
+            .await?;
+        return Ok((StatusCode::CREATED, Json(service)));
+    };
+    let current = owned_service(state, provider, id).await?;
+    if current.status != ServiceStatus::Draft {
+        return Err(Refusal::NotADraft.into());
+    }
+    let spec = ServiceSpec::of(&current)
+        .apply(changes)
+        .map_err(ApiError::Validation)?;
+    let publishing = (status == ServiceStatus::Published).then_some(status);
+    let service = state
+        .store
+        .update_service(id, spec, publishing, current.updated_at, now)
+        .await
+        .map_err(ApiError::or_missing("service"))?;
+    Ok((StatusCode::OK, Json(service)))
+}
+
+/// A service in a list: a provider's own come with their counts.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSummary {
+    #[serde(flatten)]
+    pub service: Service,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<ServiceCounts>,
+}
+
+/// A provider's own services (every status, with counts), or the services a customer is
+/// subscribed to; newest first.
+#[utoipa::path(
+    get, path = "/api/user/{userID}/services", tag = "services",
+    params(("userID" = Uuid, Path), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of services; a next page is in `Link`",
+            body = Vec<ServiceSummary>),
+        AuthErrors, InputErrors, NotFound, Unavailable,
+    )
+)]
+async fn user_services(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    OriginalUri(uri): OriginalUri,
+    AppQuery(page): AppQuery<PageQuery>,
+) -> Result<Response, ApiError> {
+    let user = path_user(&state, &caller, user_id).await?;
+    let (limit, after) = id_page(page.limit, page.cursor.as_deref())?;
+    let rows = services_of(&state, &user, after, limit + 1).await?;
+    let page = Page::from_overfetch(rows, limit, |s| s.service.id.simple().to_string());
+    Ok(paged(&uri, page))
+}
+
+/// A user's services as their lists and home page show them.
+pub async fn services_of(
+    state: &AppState,
+    user: &User,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<ServiceSummary>, ApiError> {
+    Ok(if user.role == Role::Provider {
+        state
+            .store
+            .provider_services(user.id, after, limit, clock::now())
+            .await?
+            .into_iter()
+            .map(|(service, counts)| ServiceSummary {
+                service,
+                counts: Some(counts),
+            })
+            .collect()
+    } else {
+        state
+            .store
+            .subscribed_services(user.id, after, limit)
+            .await?
+            .into_iter()
+            .map(|service| ServiceSummary {
+                service,
+                counts: None,
+            })
+            .collect()
+    })
+}
+
+/// A service as its provider or a customer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDetails {
+    pub service: Service,
+    /// Provider: what the service holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<ServiceCounts>,
+    /// Provider: the next sessions (up to 50), cancelled ones included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upcoming_sessions: Option<Vec<Session>>,
+    /// Customer: whether they are subscribed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribed: Option<bool>,
+    /// Customer: their bookings of this service, latest first (up to 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookings: Option<Vec<Booking>>,
+}
+
+const DETAIL_ITEMS: u32 = 50;
+
+/// A provider's service with its sessions and counts; or, for a customer, a service they may
+/// see (published, or one they are subscribed to) with their bookings of it.
+#[utoipa::path(
+    get, path = "/api/user/{userID}/services/{serviceID}", tag = "services",
+    params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ServiceDetails), AuthErrors, InputErrors, NotFound, Unavailable)
+)]
+async fn service_details(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
+) -> Result<Json<ServiceDetails>, ApiError> {
+    let user = path_user(&state, &caller, user_id).await?;
+    let now = clock::now();
+    if user.role == Role::Provider {
+        let service = owned_service(&state, &user, service_id).await?;
+        let counts = state.store.service_counts(service.id, now).await?;
+        let sessions = state
+            .store
+            .service_sessions(
+                service.id,
+                now,
+                now + chrono::Duration::days(366),
+                false,
+                None,
+                DETAIL_ITEMS,
+            )
+            .await?;
+        return Ok(Json(ServiceDetails {
+            service,
+            counts: Some(counts),
+            upcoming_sessions: Some(sessions),
+            subscribed: None,
+            bookings: None,
+        }));
+    }
+    let service = state
+        .store
+        .service(service_id)
+        .await?
+        .ok_or(ApiError::NotFound("service"))?;
+    let subscribed = state.store.is_subscribed(user.id, service.id).await?;
+    if service.status != ServiceStatus::Published && !subscribed {
+        return Err(ApiError::NotFound("service"));
+    }
+    let bookings = state
+        .store
+        .all_bookings(BookingFilter {
+            user_id: user.id,
+            perspective: Perspective::Customer,
+            status: None,
+            service_id: Some(service.id),
+            from: None,
+            to: None,
+            after: None,
+            limit: DETAIL_ITEMS,
+        })
+        .await?;
+    Ok(Json(ServiceDetails {
+        service,
+        counts: None,
+        upcoming_sessions: None,
+        subscribed: Some(subscribed),
+        bookings: Some(bookings),
+    }))
+}
+
+/// Edit a service (its provider only). Absent fields keep their value; `id` is not taken here.
+#[utoipa::path(
+    patch, path = "/api/user/{userID}/services/{serviceID}", tag = "services",
+    params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path)),
+    request_body = ServiceFields,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The service as it is now", body = Service),
+        (status = 409, description = "Archived (`service_archived`) or changed meanwhile \
+            (`edit_conflict`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFound, Unavailable,
+    )
+)]
+async fn update_service_patch(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
+    AppJson(body): AppJson<ServiceFields>,
+) -> Result<Json<Service>, ApiError> {
+    update_service(&state, &caller, user_id, service_id, body).await
+}
+
+/// The seed's form of the same edit.
+#[utoipa::path(
+    post, path = "/api/user/{userID}/services/{serviceID}/update", tag = "services",
+    params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path)),
+    request_body = ServiceFields,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The service as it is now", body = Service),
+        (status = 409, description = "Archived (`service_archived`) or changed meanwhile \
+            (`edit_conflict`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        BodyErrors, AuthErrors, NotFound, Unavailable,
+    )
+)]
+async fn update_service_post(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
+    AppJson(body): AppJson<ServiceFields>,
+) -> Result<Json<Service>, ApiError> {
+    update_service(&state, &caller, user_id, service_id, body).await
+}
+
+async fn update_service(
+    state: &AppState,
+    caller: &AuthUser,
+    user_id: Uuid,
+    service_id: Uuid,
+    body: ServiceFields,
+) -> Result<Json<Service>, ApiError> {
+    let provider = provider_path(state, caller, user_id).await?;
+    let current = owned_service(state, &provider, service_id).await?;
+    let (id, changes) = body.into_parts();
+    if id.is_some() {
+        return Err(ApiError::field(
+            "id",
+            "is not taken here: the path names the service",
+        ));
+    }
+    if current.status == ServiceStatus::Archived {
+        return Err(Refusal::ServiceArchived.into());
+    }
+    let spec = ServiceSpec::of(&current)
+        .apply(changes)
+        .map_err(ApiError::Validation)?;
+    let service = state
+        .store
+        .update_service(service_id, spec, None, current.updated_at, clock::now())
+        .await
+        .map_err(ApiError::or_missing("service"))?;
+    Ok(Json(service))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReasonQuery {
+    /// Why; kept on every booking this cancels (at most 500 characters).
+    pub reason: Option<String>,
+}
+
+impl ReasonQuery {
+    /// The reason given, checked, or the default.
+    pub fn reason_or(self, default: &str) -> Result<String, ApiError> {
+        let reason = self
+            .reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        match reason {
+            Some(r) if r.chars().count() > REASON_MAX => {
+                Err(ApiError::field("reason", "must be at most 500 characters"))
+            }
+            Some(r) => Ok(r),
+            None => Ok(default.to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RemovalResult {
+    /// It had bookings: archived, its pending bookings cancelled.
+    Archived,
+    /// It had none: gone.
+    Deleted,
+    /// The customer is no longer subscribed; their pending bookings there are cancelled.
+    Unsubscribed,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Removal {
+    pub service_id: Uuid,
+    pub result: RemovalResult,
+    pub cancelled_bookings: u64,
+}
+
+/// A provider withdraws its service: archived if it has bookings (their pending bookings are
+/// cancelled with the reason), deleted if not. A customer removes themselves: unsubscribed, and
+/// their pending bookings there cancelled (all or nothing, within the cancellation notice).
+#[utoipa::path(
+    delete, path = "/api/user/{userID}/services/{serviceID}", tag = "services",
+    params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path), ReasonQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Removal),
+        (status = 422, description = "A booking to cancel is inside the cancellation notice \
+            (`cancellation_notice`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        AuthErrors, InputErrors, NotFound, Unavailable,
+    )
+)]
+async fn remove_service_delete(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
+    AppQuery(query): AppQuery<ReasonQuery>,
+) -> Result<Json<Removal>, ApiError> {
+    remove_service(&state, &caller, user_id, service_id, query).await
+}
+
+/// The seed's form of the same removal ("remove yourself from this service").
+#[utoipa::path(
+    post, path = "/api/user/{userID}/services/{serviceID}/delete", tag = "services",
+    params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path), ReasonQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Removal),
+        (status = 422, description = "A booking to cancel is inside the cancellation notice \
+            (`cancellation_notice`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        AuthErrors, InputErrors, NotFound, Unavailable,
+    )
+)]
+async fn remove_service_post(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
+    AppQuery(query): AppQuery<ReasonQuery>,
+) -> Result<Json<Removal>, ApiError> {
+    remove_service(&state, &caller, user_id, service_id, query).await
+}
+
+async fn remove_service(
+    state: &AppState,
+    caller: &AuthUser,
+    user_id: Uuid,
+    service_id: Uuid,
+    query: ReasonQuery,
+) -> Result<Json<Removal>, ApiError> {
+    let user = path_user(state, caller, user_id).await?;
+    let now = clock::now();
+    if user.role == Role::Provider {
+        let service = owned_service(state, &user, service_id).await?;
+        let reason = query.reason_or("The provider withdrew this service.")?;
+        let outcome = state
+            .store
+            .withdraw_service(service.id, reason, now)
+            .await
+            .map_err(ApiError::or_missing("service"))?;
+        let (result, cancelled_bookings) = match outcome {
+            Withdrawal::Archived { cancelled_bookings } => {
+                (RemovalResult::Archived, cancelled_bookings)
+            }
+            Withdrawal::Deleted => (RemovalResult::Deleted, 0),
+        };
+        return Ok(Json(Removal {
+            service_id,
+            result,
+            cancelled_bookings,
+        }));
+    }
+    if !state.store.is_subscribed(user.id, service_id).await? {
+        return Err(ApiError::NotFound("service"));
+    }
+    let reason = query.reason_or("The customer removed themselves from this service.")?;
+    let cancelled_bookings = state
+        .store
+        .unsubscribe(user.id, service_id, reason, now)
+        .await?;
+    Ok(Json(Removal {
+        service_id,
+        result: RemovalResult::Unsubscribed,
+        cancelled_bookings,
+    }))
+}

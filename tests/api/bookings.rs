@@ -1,0 +1,898 @@
+//! Booking, listing, cancelling, moving and completing; the rules on each; idempotency.
+
+use kairos::store::sql::query;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::helpers::{Login, TestApp, id_of, on_both_backends, problem};
+
+on_both_backends!(
+    booking_a_session_makes_a_pending_booking_and_a_subscription,
+    a_full_session_and_a_second_booking_are_refused,
+    past_too_soon_unpublished_own_and_missing_sessions_are_refused,
+    current_and_all_bookings_are_listed_and_filtered,
+    a_provider_sees_the_bookings_on_its_services,
+    a_booking_is_404_to_anyone_it_does_not_concern,
+    cancelling_frees_the_place_and_keeps_the_booking,
+    customers_keep_the_cancellation_notice_and_providers_do_not,
+    moving_a_booking_takes_the_new_place_and_frees_the_old,
+    moving_to_a_full_or_foreign_session_changes_nothing,
+    notes_can_be_edited_and_completion_is_for_providers,
+    completed_and_cancelled_are_final,
+    ended_sessions_complete_their_bookings_in_the_background,
+    an_idempotency_key_returns_the_first_answer,
+    home_shows_upcoming_bookings_counts_and_services,
+);
+
+struct Class {
+    provider: Login,
+    service: Value,
+    session: Value,
+}
+
+async fn class(app: &TestApp, service_fields: Value, hours: i64, capacity: i64) -> Class {
+    let provider = app.user_with_role("provider").await;
+    let service = app.published_service(&provider, service_fields).await;
+    let session = app.session(&provider, &service, hours, capacity).await;
+    Class {
+        provider,
+        service,
+        session,
+    }
+}
+
+fn booking_path(user: &Login, booking: &Value) -> String {
+    format!("/api/user/{}/bookings/{}", user.id, id_of(booking))
+}
+
+async fn booking_a_session_makes_a_pending_booking_and_a_subscription(app: TestApp) {
+    let c = class(&app, json!({ "location": "Studio 1" }), 24, 5).await;
+    let ann = app.customer().await;
+    let response = app
+        .post(
+            &format!("/api/user/{}/book", ann.id),
+            &ann.token,
+            &json!({ "sessionId": c.session["id"], "notes": " first time " }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.unwrap();
+    assert_eq!(booking["status"], "Pending");
+    assert_eq!(booking["userId"], ann.id.to_string());
+    assert_eq!(booking["serviceId"], c.service["id"]);
+    assert_eq!(booking["sessionId"], c.session["id"]);
+    assert_eq!(booking["providerId"], c.provider.id.to_string());
+    assert_eq!(booking["notes"], "first time");
+    let details = &booking["sessionDetails"];
+    assert_eq!(details["time"]["start"], c.session["startsAt"]);
+    assert_eq!(details["time"]["end"], c.session["endsAt"]);
+    assert_eq!(
+        (details["timeZone"].as_str(), details["location"].as_str()),
+        (Some("Europe/Paris"), Some("Studio 1"))
+    );
+    assert_eq!(details["additionalInformation"], json!([]));
+    assert!(booking["cancellationReason"].is_null() && booking["cancelledBy"].is_null());
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    let subscribed = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM subscriptions WHERE user_id = $1 AND service_id = $2")
+                .bind(ann.id)
+                .bind(id_of(&c.service)),
+        )
+        .await;
+    assert_eq!(subscribed, 1);
+}
+
+async fn a_full_session_and_a_second_booking_are_refused(app: TestApp) {
+    let c = class(&app, json!({}), 24, 1).await;
+    let ann = app.customer().await;
+    app.booked(&ann, &c.session).await;
+    let again = problem(app.book(&ann, &c.session).await, StatusCode::CONFLICT).await;
+    assert_eq!(again["code"], "already_booked");
+    let bob = app.customer().await;
+    let full = problem(app.book(&bob, &c.session).await, StatusCode::CONFLICT).await;
+    assert_eq!(full["code"], "session_full");
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    let bobs = app
+        .db
+        .count(query("SELECT COUNT(*) FROM bookings WHERE user_id = $1").bind(bob.id))
+        .await;
+    assert_eq!(bobs, 0, "a refused booking leaves nothing behind");
+}
+
+async fn past_too_soon_unpublished_own_and_missing_sessions_are_refused(app: TestApp) {
+    let c = class(&app, json!({ "bookingNoticeMinutes": 180 }), 2, 5).await;
+    let ann = app.customer().await;
+    assert_eq!(
+        problem(
+            app.book(&ann, &c.session).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        )
+        .await["code"],
+        "booking_notice"
+    );
+    let past = app.session(&c.provider, &c.service, -2, 5).await;
+    assert_eq!(
+        problem(
+            app.book(&ann, &past).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        )
+        .await["code"],
+        "session_started"
+    );
+    let own = problem(
+        app.book(
+            &c.provider,
+            &app.session(&c.provider, &c.service, 24, 5).await,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(own["code"], "own_service");
+    let missing = app
+        .post(
+            &format!("/api/user/{}/book", ann.id),
+            &ann.token,
+            &json!({ "sessionId": Uuid::now_v7() }),
+        )
+        .await;
+    problem(missing, StatusCode::NOT_FOUND).await;
+    let no_body = app
+        .post(
+            &format!("/api/user/{}/book", ann.id),
+            &ann.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        problem(no_body, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+        "sessionId"
+    );
+    let long_notes = app
+        .post(
+            &format!("/api/user/{}/book", ann.id),
+            &ann.token,
+            &json!({ "sessionId": c.session["id"], "notes": "x".repeat(2001) }),
+        )
+        .await;
+    assert_eq!(
+        problem(long_notes, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+        "notes"
+    );
+    for (field, value) in [
+        ("status", json!("Completed")),
+        ("userId", json!(Uuid::now_v7())),
+        ("id", json!(Uuid::now_v7())),
+    ] {
+        let mut body = json!({ "sessionId": c.session["id"] });
+        body[field] = value;
+        let response = app
+            .post(&format!("/api/user/{}/book", ann.id), &ann.token, &body)
+            .await;
+        assert_eq!(
+            problem(response, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+            field
+        );
+    }
+    let anns = app
+        .db
+        .count(query("SELECT COUNT(*) FROM bookings WHERE user_id = $1").bind(ann.id))
+        .await;
+    assert_eq!(anns, 0);
+}
+
+async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
+    let c = class(&app, json!({}), 48, 5).await;
+    let sooner = app.session(&c.provider, &c.service, 24, 5).await;
+    let ann = app.customer().await;
+    let later_booking = app.booked(&ann, &c.session).await;
+    let sooner_booking = app.booked(&ann, &sooner).await;
+    let cancelled_session = app.session(&c.provider, &c.service, 72, 5).await;
+    let cancelled = app.booked(&ann, &cancelled_session).await;
+    app.post(
+        &format!("{}/cancel", booking_path(&ann, &cancelled)),
+        &ann.token,
+        &json!({}),
+    )
+    .await;
+
+    let current: Vec<Value> = app
+        .get(&format!("/api/user/{}/bookings", ann.id), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&Value> = current.iter().map(|b| &b["id"]).collect();
+    assert_eq!(
+        ids,
+        [&sooner_booking["id"], &later_booking["id"]],
+        "pending only, soonest first"
+    );
+
+    let all: Vec<Value> = app
+        .get(&format!("/api/user/{}/bookings/all", ann.id), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&Value> = all.iter().map(|b| &b["id"]).collect();
+    assert_eq!(
+        ids,
+        [
+            &cancelled["id"],
+            &later_booking["id"],
+            &sooner_booking["id"]
+        ],
+        "everything, latest first"
+    );
+    let only_cancelled: Vec<Value> = app
+        .get(
+            &format!("/api/user/{}/bookings/all?status=Cancelled", ann.id),
+            &ann.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(only_cancelled.len(), 1);
+    assert_eq!(only_cancelled[0]["id"], cancelled["id"]);
+    let windowed: Vec<Value> = app
+        .get(
+            &format!(
+                "/api/user/{}/bookings/all?from={}&to={}",
+                ann.id,
+                fmt(&c.session["startsAt"]),
+                fmt(&cancelled_session["startsAt"])
+            ),
+            &ann.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(windowed.len(), 1);
+    assert_eq!(windowed[0]["id"], later_booking["id"]);
+    let elsewhere: Vec<Value> = app
+        .get(
+            &format!(
+                "/api/user/{}/bookings/all?serviceId={}",
+                ann.id,
+                Uuid::now_v7()
+            ),
+            &ann.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty());
+    let paged = app
+        .get(
+            &format!("/api/user/{}/bookings/all?limit=2", ann.id),
+            &ann.token,
+        )
+        .await;
+    let link = paged.headers()["link"].to_str().unwrap().to_owned();
+    let next = link
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    let rest: Vec<Value> = app.get(&next, &ann.token).await.json().await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["id"], sooner_booking["id"]);
+    for bad in ["status=Done", "limit=0", "cursor=nope", "from=yesterday"] {
+        let response = app
+            .get(
+                &format!("/api/user/{}/bookings/all?{bad}", ann.id),
+                &ann.token,
+            )
+            .await;
+        assert!(
+            matches!(
+                response.status(),
+                StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+            ),
+            "{bad}"
+        );
+    }
+}
+
+fn fmt(value: &Value) -> String {
+    value.as_str().unwrap().to_owned()
+}
+
+async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
+    let c = class(&app, json!({}), 24, 5).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    // The provider books someone else's class as a customer, too.
+    let elsewhere = class(&app, json!({}), 30, 5).await;
+    let own_booking = app.booked(&c.provider, &elsewhere.session).await;
+    let both: Vec<Value> = app
+        .get(
+            &format!("/api/user/{}/bookings", c.provider.id),
+            &c.provider.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&Value> = both.iter().map(|b| &b["id"]).collect();
+    assert_eq!(ids, [&booking["id"], &own_booking["id"]]);
+    let as_provider: Vec<Value> = app
+        .get(
+            &format!("/api/user/{}/bookings?as=provider", c.provider.id),
+            &c.provider.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_provider.len(), 1);
+    assert_eq!(as_provider[0]["id"], booking["id"]);
+    let as_customer: Vec<Value> = app
+        .get(
+            &format!("/api/user/{}/bookings?as=customer", c.provider.id),
+            &c.provider.token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_customer[0]["id"], own_booking["id"]);
+    let details = app
+        .get(&booking_path(&c.provider, &booking), &c.provider.token)
+        .await;
+    assert_eq!(details.status(), StatusCode::OK);
+    let details: Value = details.json().await.unwrap();
+    assert_eq!(details["service"]["id"], c.service["id"]);
+    assert_eq!(details["provider"]["id"], c.provider.id.to_string());
+    assert!(
+        !details.to_string().contains(&ann.email),
+        "the provider does not see the customer's address"
+    );
+}
+
+async fn a_booking_is_404_to_anyone_it_does_not_concern(app: TestApp) {
+    let c = class(&app, json!({}), 24, 5).await;
+    let ann = app.customer().await;
+    let bob = app.customer().await;
+    let other_provider = app.user_with_role("provider").await;
+    let booking = app.booked(&ann, &c.session).await;
+    for intruder in [&bob, &other_provider] {
+        let path = format!("/api/user/{}/bookings/{}", intruder.id, id_of(&booking));
+        problem(app.get(&path, &intruder.token).await, StatusCode::NOT_FOUND).await;
+        problem(
+            app.post(&format!("{path}/cancel"), &intruder.token, &json!({}))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        problem(
+            app.patch(&path, &intruder.token, &json!({ "notes": "x" }))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        problem(
+            app.delete(&path, &intruder.token).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        // Through the owner's path it is 403: the path is not theirs.
+        problem(
+            app.get(&booking_path(&ann, &booking), &intruder.token)
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    let admin = app.admin().await;
+    assert_eq!(
+        app.get(&booking_path(&ann, &booking), &admin.token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+async fn cancelling_frees_the_place_and_keeps_the_booking(app: TestApp) {
+    let c = class(&app, json!({}), 24, 1).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let response = app
+        .post(
+            &format!("{}/cancel", booking_path(&ann, &booking)),
+            &ann.token,
+            &json!({ "reason": "Feeling ill" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cancelled: Value = response.json().await.unwrap();
+    assert_eq!(
+        (
+            cancelled["status"].as_str(),
+            cancelled["cancellationReason"].as_str(),
+            cancelled["cancelledBy"].as_str()
+        ),
+        (Some("Cancelled"), Some("Feeling ill"), Some("customer"))
+    );
+    assert_eq!(app.seats(id_of(&c.session)).await, (0, 0));
+    let bob = app.customer().await;
+    app.booked(&bob, &c.session).await;
+    // Cancelling again changes nothing.
+    let again = app
+        .post(
+            &format!("{}/cancel", booking_path(&ann, &booking)),
+            &ann.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    let kept = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM bookings WHERE id = $1 AND status = 'Cancelled'")
+                .bind(id_of(&booking)),
+        )
+        .await;
+    assert_eq!(kept, 1, "never deleted");
+    // DELETE is the same, answering 204; an empty POST body is fine too.
+    let carl = app.customer().await;
+    let other = app.session(&c.provider, &c.service, 30, 3).await;
+    let second = app.booked(&carl, &other).await;
+    assert_eq!(
+        app.delete(&booking_path(&carl, &second), &carl.token)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(app.seats(id_of(&other)).await, (0, 0));
+    let third = app.booked(&carl, &other).await;
+    let empty = app
+        .request(
+            Method::POST,
+            &format!("{}/cancel", booking_path(&carl, &third)),
+        )
+        .bearer_auth(&carl.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::OK);
+}
+
+async fn customers_keep_the_cancellation_notice_and_providers_do_not(app: TestApp) {
+    let c = class(&app, json!({ "cancellationNoticeMinutes": 24 * 60 }), 48, 5).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    app.db
+        .execute(
+            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
+                .bind(id_of(&c.session))
+                .bind(chrono::Utc::now() + chrono::Duration::hours(5))
+                .bind(chrono::Utc::now() + chrono::Duration::hours(6)),
+        )
+        .await;
+    let refused = app
+        .post(
+            &format!("{}/cancel", booking_path(&ann, &booking)),
+            &ann.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
+        "cancellation_notice"
+    );
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    let by_provider = app
+        .post(
+            &format!("{}/cancel", booking_path(&c.provider, &booking)),
+            &c.provider.token,
+            &json!({ "reason": "Double booked" }),
+        )
+        .await;
+    assert_eq!(by_provider.status(), StatusCode::OK);
+    let body: Value = by_provider.json().await.unwrap();
+    assert_eq!(body["cancelledBy"], "provider");
+    let bob = app.customer().await;
+    let bobs = app.booked(&bob, &c.session).await;
+    let admin = app.admin().await;
+    let by_admin: Value = app
+        .post(
+            &format!("{}/cancel", booking_path(&bob, &bobs)),
+            &admin.token,
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_admin["cancelledBy"], "admin");
+}
+
+async fn moving_a_booking_takes_the_new_place_and_frees_the_old(app: TestApp) {
+    let c = class(&app, json!({}), 24, 2).await;
+    let later = app.session(&c.provider, &c.service, 48, 2).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let moved = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "sessionId": later["id"] }),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(
+        (moved["id"].as_str(), moved["sessionId"].as_str()),
+        (booking["id"].as_str(), later["id"].as_str())
+    );
+    assert_eq!(moved["sessionDetails"]["time"]["start"], later["startsAt"]);
+    assert_eq!(app.seats(id_of(&c.session)).await, (0, 0));
+    assert_eq!(app.seats(id_of(&later)).await, (1, 1));
+    // And back, by the seed's POST form.
+    let back = app
+        .post(
+            &format!("{}/update", booking_path(&ann, &booking)),
+            &ann.token,
+            &json!({ "sessionId": c.session["id"] }),
+        )
+        .await;
+    assert_eq!(back.status(), StatusCode::OK);
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    assert_eq!(app.seats(id_of(&later)).await, (0, 0));
+    let same = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "sessionId": c.session["id"] }),
+        )
+        .await;
+    assert_eq!(
+        problem(same, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
+        "same_session"
+    );
+}
+
+async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
+    let c = class(&app, json!({}), 24, 2).await;
+    let full = app.session(&c.provider, &c.service, 48, 1).await;
+    app.booked(&app.customer().await, &full).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let refused = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "sessionId": full["id"], "notes": "move me" }),
+        )
+        .await;
+    assert_eq!(
+        problem(refused, StatusCode::CONFLICT).await["code"],
+        "session_full"
+    );
+    let stays: Value = app
+        .get(&booking_path(&ann, &booking), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (stays["sessionId"].as_str(), stays["notes"].is_null()),
+        (c.session["id"].as_str(), true)
+    );
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+    assert_eq!(app.seats(id_of(&full)).await, (1, 1));
+    let foreign = class(&app, json!({}), 24, 5).await;
+    let refused = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "sessionId": foreign.session["id"] }),
+        )
+        .await;
+    assert_eq!(
+        problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
+        "different_service"
+    );
+    let missing = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "sessionId": Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(
+        problem(missing, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+        "sessionId"
+    );
+    assert_eq!(app.seats(id_of(&foreign.session)).await, (0, 0));
+}
+
+async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
+    let c = class(&app, json!({}), 24, 2).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let noted: Value = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "notes": "Allergic to lavender" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(noted["notes"], "Allergic to lavender");
+    let cleared: Value = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "notes": "" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(cleared["notes"].is_null());
+    let self_complete = app
+        .patch(
+            &booking_path(&ann, &booking),
+            &ann.token,
+            &json!({ "status": "Completed" }),
+        )
+        .await;
+    assert_eq!(
+        problem(self_complete, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
+        "status"
+    );
+    let provider_notes = app
+        .patch(
+            &booking_path(&c.provider, &booking),
+            &c.provider.token,
+            &json!({ "notes": "x" }),
+        )
+        .await;
+    problem(provider_notes, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let provider_cancel_by_status = app
+        .patch(
+            &booking_path(&c.provider, &booking),
+            &c.provider.token,
+            &json!({ "status": "Cancelled" }),
+        )
+        .await;
+    problem(provider_cancel_by_status, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let completed = app
+        .patch(
+            &booking_path(&c.provider, &booking),
+            &c.provider.token,
+            &json!({ "status": "Completed" }),
+        )
+        .await;
+    assert_eq!(completed.status(), StatusCode::OK);
+    let completed: Value = completed.json().await.unwrap();
+    assert_eq!(completed["status"], "Completed");
+    assert_eq!(
+        app.seats(id_of(&c.session)).await,
+        (1, 1),
+        "a completed booking still holds its place"
+    );
+}
+
+async fn completed_and_cancelled_are_final(app: TestApp) {
+    let c = class(&app, json!({}), 24, 3).await;
+    let other = app.session(&c.provider, &c.service, 48, 3).await;
+    let ann = app.customer().await;
+    let done = app.booked(&ann, &c.session).await;
+    app.patch(
+        &booking_path(&c.provider, &done),
+        &c.provider.token,
+        &json!({ "status": "Completed" }),
+    )
+    .await;
+    let cancel = app
+        .post(
+            &format!("{}/cancel", booking_path(&ann, &done)),
+            &ann.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        problem(cancel, StatusCode::CONFLICT).await["code"],
+        "booking_completed"
+    );
+    let moving = app
+        .patch(
+            &booking_path(&ann, &done),
+            &ann.token,
+            &json!({ "sessionId": other["id"] }),
+        )
+        .await;
+    assert_eq!(
+        problem(moving, StatusCode::CONFLICT).await["code"],
+        "booking_completed"
+    );
+    let bob = app.customer().await;
+    let gone = app.booked(&bob, &c.session).await;
+    app.post(
+        &format!("{}/cancel", booking_path(&bob, &gone)),
+        &bob.token,
+        &json!({}),
+    )
+    .await;
+    let complete = app
+        .patch(
+            &booking_path(&c.provider, &gone),
+            &c.provider.token,
+            &json!({ "status": "Completed" }),
+        )
+        .await;
+    assert_eq!(
+        problem(complete, StatusCode::CONFLICT).await["code"],
+        "booking_cancelled"
+    );
+    let notes = app
+        .patch(
+            &booking_path(&bob, &gone),
+            &bob.token,
+            &json!({ "notes": "x" }),
+        )
+        .await;
+    assert_eq!(
+        problem(notes, StatusCode::CONFLICT).await["code"],
+        "booking_cancelled"
+    );
+}
+
+async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) {
+    let c = class(&app, json!({}), 24, 5).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let future = app.session(&c.provider, &c.service, 48, 5).await;
+    let staying = app.booked(&ann, &future).await;
+    app.db
+        .execute(
+            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
+                .bind(id_of(&c.session))
+                .bind(chrono::Utc::now() - chrono::Duration::hours(2))
+                .bind(chrono::Utc::now() - chrono::Duration::hours(1)),
+        )
+        .await;
+    // Several instances sweeping at once complete each booking once.
+    let state = app.state.clone();
+    let sweeps: Vec<_> = (0..4)
+        .map(|_| {
+            let state = state.clone();
+            tokio::spawn(async move { kairos::maintenance::run_once(&state).await })
+        })
+        .collect();
+    let mut completed = 0;
+    for sweep in sweeps {
+        completed += sweep.await.unwrap().expect("a sweep never fails");
+    }
+    assert_eq!(completed, 1);
+    let done: Value = app
+        .get(&booking_path(&ann, &booking), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "Completed");
+    let pending: Value = app
+        .get(&booking_path(&ann, &staying), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending["status"], "Pending");
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
+}
+
+async fn an_idempotency_key_returns_the_first_answer(app: TestApp) {
+    let c = class(&app, json!({}), 24, 5).await;
+    let ann = app.customer().await;
+    let book = |key: &'static str, session: &Value| {
+        app.request(Method::POST, &format!("/api/user/{}/book", ann.id))
+            .bearer_auth(&ann.token)
+            .header("Idempotency-Key", key)
+            .json(&json!({ "sessionId": session["id"] }))
+            .send()
+    };
+    let first = book("order-1", &c.session).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let retry = book("order-1", &c.session).await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry, first, "the stored first answer");
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1), "booked once");
+    let other = app.session(&c.provider, &c.service, 48, 5).await;
+    let reused = book("order-1", &other).await.unwrap();
+    assert_eq!(
+        problem(reused, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
+        "idempotency_key_reused"
+    );
+    // A request still in flight with the key: 409.
+    app.db.execute(query("INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, updated_at) \
+                          VALUES ($1, 'order-2', $2, 'in_flight', $3, $3)")
+        .bind(ann.id)
+        .bind(Sha256::digest(format!(r#"{{"sessionId":{},"notes":null}}"#, other["id"])).to_vec())
+        .bind(chrono::Utc::now())).await;
+    let busy = book("order-2", &other).await.unwrap();
+    assert_eq!(
+        problem(busy, StatusCode::CONFLICT).await["code"],
+        "idempotency_key_in_use"
+    );
+    // An error is not kept: after a refusal the same key tries again.
+    let full = app.session(&c.provider, &c.service, 60, 1).await;
+    app.booked(&app.customer().await, &full).await;
+    problem(book("order-3", &full).await.unwrap(), StatusCode::CONFLICT).await;
+    let kept = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM idempotency_keys WHERE user_id = $1 AND key = 'order-3'")
+                .bind(ann.id),
+        )
+        .await;
+    assert_eq!(kept, 0);
+    let bad = app
+        .request(Method::POST, &format!("/api/user/{}/book", ann.id))
+        .bearer_auth(&ann.token)
+        .header("Idempotency-Key", "")
+        .json(&json!({ "sessionId": other["id"] }))
+        .send()
+        .await
+        .unwrap();
+    problem(bad, StatusCode::BAD_REQUEST).await;
+}
+
+async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
+    let c = class(&app, json!({}), 24, 5).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &c.session).await;
+    let other = app.session(&c.provider, &c.service, 48, 5).await;
+    let cancelled = app.booked(&ann, &other).await;
+    app.delete(&booking_path(&ann, &cancelled), &ann.token)
+        .await;
+    let home: Value = app
+        .get(&format!("/api/user/{}", ann.id), &ann.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(home["user"]["id"], ann.id.to_string());
+    assert_eq!(home["upcomingBookings"].as_array().unwrap().len(), 1);
+    assert_eq!(home["upcomingBookings"][0]["id"], booking["id"]);
+    assert_eq!(
+        home["upcomingBookings"][0]["serviceName"],
+        c.service["name"]
+    );
+    assert_eq!(
+        home["counts"],
+        json!({ "pending": 1, "completed": 0, "cancelled": 1 })
+    );
+    assert_eq!(home["services"][0]["id"], c.service["id"]);
+    let provider_home: Value = app
+        .get(&format!("/api/user/{}", c.provider.id), &c.provider.token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(provider_home["upcomingBookings"][0]["id"], booking["id"]);
+    assert_eq!(
+        provider_home["counts"],
+        json!({ "pending": 1, "completed": 0, "cancelled": 1 })
+    );
+    assert_eq!(provider_home["services"][0]["counts"]["pendingBookings"], 1);
+}
