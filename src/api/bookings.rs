@@ -1,9 +1,7 @@
-//! A user's bookings: book a session, list, see one, cancel, move or annotate it; providers
-//! see and complete the bookings on their services.
+//! A user's bookings: book a session, list them, see one. (Changing one is `booking_changes`.)
 
 use axum::{
     Json,
-    body::Bytes,
     extract::{OriginalUri, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -17,15 +15,14 @@ use uuid::Uuid;
 
 use crate::{
     api::{
-        access::{Side, acting_as, path_user, time_page, visible_booking},
+        access::{path_user, time_page, visible_booking},
         docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-        extract::{AppJson, AppPath, AppQuery, optional_json},
+        extract::{AppJson, AppPath, AppQuery},
         paged,
-        services::ReasonQuery,
     },
     auth::AuthUser,
     domain::{
-        booking::{Booking, BookingStatus, CancelledBy, NOTES_MAX, REASON_MAX},
+        booking::{Booking, BookingStatus, NOTES_MAX},
         clock,
         id::{PathId, new_id},
         page::{Page, time_cursor},
@@ -35,7 +32,7 @@ use crate::{
     },
     error::ApiError,
     state::AppState,
-    store::{BookingChange, BookingFilter, Claim, NewBooking, Perspective, StoreError},
+    store::{BookingFilter, Claim, NewBooking, Perspective},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -43,13 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(book))
         .routes(routes!(current_bookings))
         .routes(routes!(all_bookings))
-        .routes(routes!(
-            booking_details,
-            update_booking_patch,
-            cancel_booking_delete
-        ))
-        .routes(routes!(cancel_booking_post))
-        .routes(routes!(update_booking_post))
+        .routes(routes!(booking_details))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -163,7 +154,7 @@ fn replay(status: u16, body: String) -> Response {
     response
 }
 
-fn checked_notes(notes: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn checked_notes(notes: Option<String>) -> Result<Option<String>, ApiError> {
     let notes = notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if notes
         .as_ref()
@@ -345,227 +336,4 @@ async fn booking_details(
         service,
         provider,
     }))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelRequest {
-    /// Why (at most 500 characters); kept on the booking.
-    pub reason: Option<String>,
-}
-
-/// Cancel a booking; its place is free again at once. Customers must respect the service's
-/// cancellation notice; the provider may cancel any pending booking. Cancelling a cancelled
-/// booking changes nothing.
-#[utoipa::path(
-    post, path = "/api/user/{userID}/bookings/{bookingID}/cancel", tag = "bookings",
-    params(("userID" = Uuid, Path), ("bookingID" = Uuid, Path)),
-    request_body(content = Option<CancelRequest>, description = "May be left out"),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The booking, Cancelled", body = Booking),
-        (status = 409, description = "The booking is completed (`booking_completed`)",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Inside the cancellation notice (`cancellation_notice`)",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
-    )
-)]
-async fn cancel_booking_post(
-    State(state): State<AppState>,
-    caller: AuthUser,
-    AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Booking>, ApiError> {
-    let request: CancelRequest = optional_json(&headers, &body)?;
-    cancel(&state, &caller, user_id, booking_id, request.reason)
-        .await
-        .map(Json)
-}
-
-/// The same as `POST .../cancel`, answering 204.
-#[utoipa::path(
-    delete, path = "/api/user/{userID}/bookings/{bookingID}", tag = "bookings",
-    params(("userID" = Uuid, Path), ("bookingID" = Uuid, Path), ReasonQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Cancelled"),
-        (status = 409, description = "The booking is completed (`booking_completed`)",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Inside the cancellation notice (`cancellation_notice`)",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        AuthErrors, InputErrors, NotFound, Unavailable,
-    )
-)]
-async fn cancel_booking_delete(
-    State(state): State<AppState>,
-    caller: AuthUser,
-    AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
-    AppQuery(query): AppQuery<ReasonQuery>,
-) -> Result<StatusCode, ApiError> {
-    cancel(&state, &caller, user_id, booking_id, query.reason).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn cancel(
-    state: &AppState,
-    caller: &AuthUser,
-    user_id: Uuid,
-    booking_id: Uuid,
-    reason: Option<String>,
-) -> Result<Booking, ApiError> {
-    let reason = reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > REASON_MAX)
-    {
-        return Err(ApiError::field("reason", "must be at most 500 characters"));
-    }
-    let user = path_user(state, caller, user_id).await?;
-    let (booking, side) = visible_booking(state, &user, booking_id).await?;
-    let by = acting_as(caller, &user, side);
-    let booking = state
-        .store
-        .cancel_booking(
-            booking.id,
-            by,
-            reason,
-            by == CancelledBy::Customer,
-            clock::now(),
-        )
-        .await
-        .map_err(ApiError::or_missing("booking"))?;
-    Ok(booking)
-}
-
-/// A customer moves the booking (`sessionId`) and/or edits `notes`; the provider marks it
-/// `status: "Completed"`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BookingUpdate {
-    /// Customer: another session of the same service.
-    pub session_id: Option<Uuid>,
-    /// Customer: new notes; an empty string clears them.
-    pub notes: Option<String>,
-    /// Provider: `Completed`.
-    pub status: Option<BookingStatus>,
-}
-
-/// Move a booking to another session of the same service (the new place is taken and the old
-/// one freed, or nothing changes), edit its notes, or (provider) mark it Completed.
-#[utoipa::path(
-    patch, path = "/api/user/{userID}/bookings/{bookingID}", tag = "bookings",
-    params(("userID" = Uuid, Path), ("bookingID" = Uuid, Path)),
-    request_body = BookingUpdate,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The booking as it is now", body = Booking),
-        (status = 409, description = "The target session is full (`session_full`), already \
-            booked (`already_booked`), or the booking is final (`booking_completed`, \
-            `booking_cancelled`)", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 422, description = "Another service's session (`different_service`), inside \
-            the cancellation or booking notice, or a field this side may not change",
-            body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
-    )
-)]
-async fn update_booking_patch(
-    State(state): State<AppState>,
-    caller: AuthUser,
-    AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
-    AppJson(body): AppJson<BookingUpdate>,
-) -> Result<Json<Booking>, ApiError> {
-    update_booking(&state, &caller, user_id, booking_id, body)
-        .await
-        .map(Json)
-}
-
-/// The seed's form of the same update.
-#[utoipa::path(
-    post, path = "/api/user/{userID}/bookings/{bookingID}/update", tag = "bookings",
-    params(("userID" = Uuid, Path), ("bookingID" = Uuid, Path)),
-    request_body = BookingUpdate,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The booking as it is now", body = Booking),
-        (status = 409, description = "The target session is full, already booked, or the \
-            booking is final", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        (status = 422, description = "Another service's session, inside a notice, or a field \
-            this side may not change", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
-    )
-)]
-async fn update_booking_post(
-    State(state): State<AppState>,
-    caller: AuthUser,
-    AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
-    AppJson(body): AppJson<BookingUpdate>,
-) -> Result<Json<Booking>, ApiError> {
-    update_booking(&state, &caller, user_id, booking_id, body)
-        .await
-        .map(Json)
-}
-
-pub async fn update_booking(
-    state: &AppState,
-    caller: &AuthUser,
-    user_id: Uuid,
-    booking_id: Uuid,
-    body: BookingUpdate,
-) -> Result<Booking, ApiError> {
-    let user = path_user(state, caller, user_id).await?;
-    let (booking, side) = visible_booking(state, &user, booking_id).await?;
-    let now = clock::now();
-    let updated = match side {
-        Side::Customer => {
-            if body.status.is_some() {
-                return Err(ApiError::field(
-                    "status",
-                    "only the provider marks a booking Completed; to cancel, use cancel",
-                ));
-            }
-            if body.session_id.is_none() && body.notes.is_none() {
-                return Err(ApiError::field(
-                    "body",
-                    "give a `sessionId`, `notes`, or both",
-                ));
-            }
-            let notes = body.notes.map(|n| checked_notes(Some(n))).transpose()?;
-            let change = BookingChange {
-                session_id: body.session_id,
-                notes,
-                hold_to_notice: acting_as(caller, &user, side) == CancelledBy::Customer,
-            };
-            state.store.change_booking(booking.id, change, now).await
-        }
-        Side::Provider => {
-            if body.session_id.is_some() || body.notes.is_some() {
-                return Err(ApiError::field(
-                    "body",
-                    "a provider can only set `status` to Completed",
-                ));
-            }
-            match body.status {
-                Some(BookingStatus::Completed) => {
-                    state.store.complete_booking(booking.id, now).await
-                }
-                _ => {
-                    return Err(ApiError::field(
-                        "status",
-                        "a provider can set it to Completed only; to cancel, use cancel",
-                    ));
-                }
-            }
-        }
-    };
-    updated.map_err(|err| match err {
-        StoreError::NotFound => ApiError::field("sessionId", "no such session"),
-        other => other.into(),
-    })
 }

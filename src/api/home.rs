@@ -10,7 +10,7 @@ use crate::{
         access::path_user,
         docs::{AuthErrors, InputErrors, NotFound, Unavailable},
         extract::AppPath,
-        services::{ServiceSummary, services_of},
+        service_views::{ServiceSummary, services_of},
     },
     auth::AuthUser,
     domain::{

@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod admin;
+pub mod booking_changes;
 pub mod bookings;
 pub mod catalogue;
 pub mod docs;
 pub mod extract;
 pub mod home;
 pub mod schedule;
+pub mod service_views;
 pub mod services;
 pub mod sessions;
 pub mod tokens;
@@ -33,9 +35,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(home::router())
         .merge(services::router())
+        .merge(service_views::router())
         .merge(sessions::router())
         .merge(catalogue::router())
         .merge(bookings::router())
+        .merge(booking_changes::router())
         .merge(schedule::router())
 }
 

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod backend;
 pub mod booking_lists;
 pub mod bookings;
+pub mod catalogue;
 pub mod idempotency;
 pub mod logins;
 pub mod postgres;
@@ -25,6 +26,7 @@ use crate::domain::refusal::Refusal;
 pub use accounts::{AccountStore, AdminChanges, Credentials, NewUser, UserChanges};
 pub use booking_lists::{BookingFilter, BookingListStore, Perspective};
 pub use bookings::{BookingChange, BookingStore, NewBooking};
+pub use catalogue::CatalogueStore;
 pub use idempotency::{Claim, IdempotencyStore};
 pub use logins::{LoginFailures, LoginStore, NewLogin, NextRefreshToken, Rotation};
 pub use schedule::ScheduleStore;
@@ -36,6 +38,7 @@ pub trait Store:
     AccountStore
     + LoginStore
     + ServiceStore
+    + CatalogueStore
     + SessionStore
     + BookingStore
     + BookingListStore
@@ -48,6 +51,7 @@ impl<T> Store for T where
     T: AccountStore
         + LoginStore
         + ServiceStore
+        + CatalogueStore
         + SessionStore
         + BookingStore
         + BookingListStore

@@ -1,4 +1,4 @@
-//! Services: drafts, publishing, edits, withdrawal, the public catalogue and subscriptions.
+//! Services: drafts, publishing, edits, withdrawal, and a provider's list with counts.
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -10,7 +10,6 @@ use super::{
     sql::{Conn, query},
 };
 use crate::domain::{
-    booking::check_cancellation_notice,
     refusal::Refusal,
     service::{Service, ServiceSpec, ServiceStatus},
 };
@@ -69,36 +68,11 @@ pub trait ServiceStore: Send + Sync {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<(Service, ServiceCounts)>, StoreError>;
-    /// The services a customer is subscribed to, newest first.
-    async fn subscribed_services(
-        &self,
-        user_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError>;
-    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError>;
     async fn service_counts(
         &self,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<ServiceCounts, StoreError>;
-    /// Published services, newest first, optionally matching `search` or of one provider.
-    async fn catalogue(
-        &self,
-        search: Option<String>,
-        provider_id: Option<Uuid>,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError>;
-    /// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or
-    /// nothing (a booking inside the cancellation notice refuses the whole operation).
-    async fn unsubscribe(
-        &self,
-        user_id: Uuid,
-        service_id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
 }
 
 /// The columns [`ServiceRow`] reads, as a literal so `concat!` can build statements from it.
@@ -109,6 +83,7 @@ macro_rules! service_columns {
          published_at"
     };
 }
+pub(crate) use service_columns;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ServiceRow {
@@ -151,7 +126,7 @@ impl ServiceRow {
     }
 }
 
-fn services(rows: Vec<ServiceRow>) -> Result<Vec<Service>, StoreError> {
+pub(crate) fn services(rows: Vec<ServiceRow>) -> Result<Vec<Service>, StoreError> {
     rows.into_iter().map(ServiceRow::into_service).collect()
 }
 
@@ -234,57 +209,6 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
             .await
     }
 
-    async fn subscribed_services(
-        &self,
-        user_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    services(
-                        c.fetch_all(
-                            query(concat!(
-                                "SELECT ",
-                                service_columns!(),
-                                " FROM services WHERE id IN \
-                                 (SELECT service_id FROM subscriptions WHERE user_id = $1) \
-                                 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-                            ))
-                            .bind(user_id)
-                            .bind(after)
-                            .bind(limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    let found: Option<(Uuid,)> = c
-                        .fetch_optional(
-                            query(
-                                "SELECT service_id FROM subscriptions \
-                                 WHERE user_id = $1 AND service_id = $2",
-                            )
-                            .bind(user_id)
-                            .bind(service_id),
-                        )
-                        .await?;
-                    Ok(found.is_some())
-                }
-                .boxed()
-            })
-            .await
-    }
-
     async fn service_counts(
         &self,
         id: Uuid,
@@ -305,60 +229,6 @@ impl<B: Backend> ServiceStore for SqlStore<B> {
             })
             .await
     }
-
-    async fn catalogue(
-        &self,
-        search: Option<String>,
-        provider_id: Option<Uuid>,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError> {
-        let pattern = search.map(|term| format!("%{}%", escape_like(&term.to_lowercase())));
-        self.backend
-            .read(move |c| {
-                async move {
-                    services(
-                        c.fetch_all(
-                            query(concat!(
-                                "SELECT ",
-                                service_columns!(),
-                                " FROM services WHERE status = 'published' \
-                                 AND ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' \
-                                      OR lower(description) LIKE $1 ESCAPE '\\') \
-                                 AND ($2 IS NULL OR provider_id = $2) \
-                                 AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
-                            ))
-                            .bind(pattern)
-                            .bind(provider_id)
-                            .bind(after)
-                            .bind(limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn unsubscribe(
-        &self,
-        user_id: Uuid,
-        service_id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.backend
-            .write(move |c| unsubscribe(c, user_id, service_id, reason, now).boxed())
-            .await
-    }
-}
-
-/// A search term as a LIKE pattern's literal part.
-fn escape_like(term: &str) -> String {
-    term.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub(crate) async fn service_by_id<C: Conn>(
@@ -566,57 +436,4 @@ async fn provider_services<C: Conn>(
     rows.into_iter()
         .map(|row| Ok((row.service.into_service()?, row.counts)))
         .collect()
-}
-
-#[derive(sqlx::FromRow)]
-struct PendingStart {
-    starts_at: DateTime<Utc>,
-    cancellation_notice_minutes: i64,
-}
-
-async fn unsubscribe<C: Conn>(
-    c: &mut C,
-    user_id: Uuid,
-    service_id: Uuid,
-    reason: String,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let pending: Vec<PendingStart> = c
-        .fetch_all(
-            query(
-                "SELECT s.starts_at, svc.cancellation_notice_minutes FROM bookings b \
-                 JOIN sessions s ON s.id = b.session_id JOIN services svc ON svc.id = b.service_id \
-                 WHERE b.user_id = $1 AND b.service_id = $2 AND b.status = 'Pending'",
-            )
-            .bind(user_id)
-            .bind(service_id),
-        )
-        .await?;
-    for booking in &pending {
-        check_cancellation_notice(booking.starts_at, booking.cancellation_notice_minutes, now)
-            .map_err(StoreError::Refused)?;
-    }
-    let freed: Vec<(Uuid,)> = c
-        .fetch_all(
-            query(
-                "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $3, \
-                 cancelled_by = 'customer', sequence = sequence + 1, updated_at = $4 \
-                 WHERE user_id = $1 AND service_id = $2 AND status = 'Pending' \
-                 RETURNING session_id",
-            )
-            .bind(user_id)
-            .bind(service_id)
-            .bind(reason)
-            .bind(now),
-        )
-        .await?;
-    let cancelled = freed.len() as u64;
-    release_seats(c, freed, now).await?;
-    c.execute(
-        query("DELETE FROM subscriptions WHERE user_id = $1 AND service_id = $2")
-            .bind(user_id)
-            .bind(service_id),
-    )
-    .await?;
-    Ok(cancelled)
 }

@@ -7,8 +7,11 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod authorization;
 mod bad_input;
 mod bookings;
+mod concurrency;
 mod operations;
+mod schedule;
 mod services;
 mod tokens;
