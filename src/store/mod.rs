@@ -61,6 +61,11 @@ impl<T> Store for T where
 {
 }
 
+/// The store on the embedded SQLite database.
+pub type SqliteStore = backend::SqlStore<sqlite::Sqlite>;
+/// The store on PostgreSQL.
+pub type PgStore = backend::SqlStore<postgres::Postgres>;
+
 /// Liveness of the database, for `/readyz` and `/metrics`.
 #[async_trait::async_trait]
 pub trait Health: Send + Sync + 'static {
@@ -179,12 +184,12 @@ impl Location {
 /// Opens the database, runs its migrations and returns the store over it.
 pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match location {
-        Location::Sqlite(path) => Arc::new(backend::SqlStore::new(
+        Location::Sqlite(path) => Arc::new(SqliteStore::new(
             sqlite::Sqlite::open(path, pool_size)
                 .await
                 .with_context(|| format!("opening SQLite database {}", path.display()))?,
         )),
-        Location::Postgres(url) => Arc::new(backend::SqlStore::new(
+        Location::Postgres(url) => Arc::new(PgStore::new(
             postgres::Postgres::open(url, pool_size)
                 .await
                 .context("opening PostgreSQL database")?,

@@ -7,7 +7,15 @@
 //! answers each caller (group commit): one fsync pays for the whole batch, and an operation that
 //! fails rolls back to its savepoint without touching its neighbours.
 
-use std::{panic::AssertUnwindSafe, path::Path, time::Duration};
+use std::{
+    panic::AssertUnwindSafe,
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use futures_util::{FutureExt, future::BoxFuture};
 use sqlx::{
@@ -34,6 +42,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Sqlite {
     readers: SqlitePool,
     writer: mpsc::Sender<Job>,
+    counts: Arc<WriterCounts>,
+}
+
+/// What the writer has done: how many commits carried how many writes.
+#[derive(Debug, Default)]
+pub struct WriterCounts {
+    pub commits: AtomicU64,
+    pub writes: AtomicU64,
 }
 
 /// One queued operation, boxed so that operations of any result type share the queue.
@@ -82,8 +98,17 @@ impl Sqlite {
             .connect_with(options)
             .await?;
         let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(run_writer(write_pool, queue));
-        Ok(Self { readers, writer })
+        let counts = Arc::new(WriterCounts::default());
+        tokio::spawn(run_writer(write_pool, queue, Arc::clone(&counts)));
+        Ok(Self {
+            readers,
+            writer,
+            counts,
+        })
+    }
+
+    pub fn writer_counts(&self) -> &WriterCounts {
+        &self.counts
     }
 }
 
@@ -156,9 +181,13 @@ impl Backend for Sqlite {
     }
 }
 
-async fn run_writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn run_writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>, counts: Arc<WriterCounts>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        counts.commits.fetch_add(1, Ordering::Relaxed);
+        counts
+            .writes
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&pool, &mut batch).await;
     }
 }
@@ -272,5 +301,101 @@ fn classify(err: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
         other => StoreError::Database(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::{domain::refusal::Refusal, store::sql::query};
+
+    async fn read_pragma(
+        c: &mut SqliteConnection,
+        name: &'static str,
+    ) -> Result<String, StoreError> {
+        let statement = match name {
+            "journal_mode" => "PRAGMA journal_mode",
+            "synchronous" => "SELECT CAST(synchronous AS TEXT) FROM pragma_synchronous",
+            "foreign_keys" => "SELECT CAST(foreign_keys AS TEXT) FROM pragma_foreign_keys",
+            _ => "SELECT CAST(timeout AS TEXT) FROM pragma_busy_timeout",
+        };
+        c.fetch_one::<(String,)>(query(statement))
+            .await
+            .map(|(v,)| v)
+    }
+
+    #[tokio::test]
+    async fn every_connection_is_wal_full_sync_with_foreign_keys_and_a_busy_timeout() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = Sqlite::open(&dir.path().join("kairos.db"), 2)
+            .await
+            .expect("open");
+        for (name, expected) in [
+            ("journal_mode", "wal"),
+            ("synchronous", "2"),
+            ("foreign_keys", "1"),
+            ("busy_timeout", "5000"),
+        ] {
+            let writer = sqlite
+                .write(move |c| read_pragma(c, name).boxed())
+                .await
+                .expect("writer");
+            let reader = sqlite
+                .read(move |c| read_pragma(c, name).boxed())
+                .await
+                .expect("reader");
+            assert_eq!(
+                (writer.as_str(), reader.as_str()),
+                (expected, expected),
+                "{name}"
+            );
+        }
+    }
+
+    /// Inserts a row, then fails if `n` is a multiple of three: its own insert must be undone,
+    /// and only it.
+    async fn insert_then_maybe_fail(c: &mut SqliteConnection, n: i64) -> Result<i64, StoreError> {
+        c.execute(
+            query(
+                "INSERT INTO login_failures (email_key, failures, window_started_at) \
+                 VALUES ($1, $2, '2026-01-01T00:00:00+00:00')",
+            )
+            .bind(format!("k{n}"))
+            .bind(n),
+        )
+        .await?;
+        if n % 3 == 0 {
+            return Err(StoreError::Refused(Refusal::SessionFull));
+        }
+        Ok(n)
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_in_a_batch_does_not_fail_its_neighbours() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = Sqlite::open(&dir.path().join("kairos.db"), 2)
+            .await
+            .expect("open");
+        // Queued together, so the writer takes them in batches.
+        let writes = (1..=30).map(|n| sqlite.write(move |c| insert_then_maybe_fail(c, n).boxed()));
+        let results = futures_util::future::join_all(writes).await;
+        for (n, result) in (1..=30).zip(&results) {
+            assert_eq!(result.is_ok(), n % 3 != 0, "write {n}: {result:?}");
+        }
+        let (rows,): (i64,) = sqlite
+            .read(|c| {
+                c.fetch_one(query("SELECT COUNT(*) FROM login_failures"))
+                    .boxed()
+            })
+            .await
+            .expect("count");
+        assert_eq!(rows, 20);
+        let commits = sqlite.writer_counts().commits.load(Ordering::Relaxed);
+        assert!(
+            commits < 30,
+            "30 writes took {commits} commits: nothing was grouped"
+        );
     }
 }

@@ -159,3 +159,86 @@ async fn tokens_survive_a_restart_on_the_same_data(app: TestApp) {
         .unwrap();
     assert_eq!(refreshed.status(), StatusCode::OK);
 }
+
+/// The real binary: SIGTERM stops it taking connections, lets the requests in flight finish,
+/// and it exits cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_requests_in_flight_finish() {
+    use std::io::BufRead;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kairos"))
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("KAIROS_ADMIN_EMAIL")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start kairos");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("kairos logs that it listens").unwrap();
+        let entry: Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(addr) = entry["addr"].as_str() {
+            break addr.to_owned();
+        }
+    };
+    // Drain the rest of the log so the server never blocks writing it.
+    std::thread::spawn(move || lines.for_each(drop));
+    let client = reqwest::Client::new();
+    // Sign-ups hash a password each, one at a time: the later ones are still in flight when the
+    // first answers.
+    let signups: Vec<_> = (0..6)
+        .map(|i| {
+            let (client, addr) = (client.clone(), addr.clone());
+            tokio::spawn(async move {
+                client
+                    .post(format!("http://{addr}/api/users"))
+                    .json(&serde_json::json!({ "email": format!("drain{i}@example.org"), "password": "a perfectly fine passphrase" }))
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    let mut signups = signups.into_iter();
+    let first = signups
+        .next()
+        .unwrap()
+        .await
+        .unwrap()
+        .expect("the first answers");
+    assert_eq!(first, StatusCode::CREATED);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    for signup in signups {
+        assert_eq!(
+            signup.await.unwrap().expect("answered, not dropped"),
+            StatusCode::CREATED
+        );
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "no longer listening"
+    );
+}
