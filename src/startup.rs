@@ -35,6 +35,7 @@ use crate::{
     ops,
     state::AppState,
     store::{self, Location},
+    web,
 };
 
 /// Request bodies larger than this are refused with 413.
@@ -142,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi))
         .merge(ops::router())
+        .merge(web::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

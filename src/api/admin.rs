@@ -9,6 +9,7 @@ use axum::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 use crate::{
     api::{
@@ -17,7 +18,7 @@ use crate::{
         extract::{AppJson, AppPath, AppQuery},
         paged,
     },
-    auth::{Admin, accounts::register},
+    auth::{Admin, AuthUser, accounts::register},
     domain::{
         clock,
         id::PathId,
@@ -136,6 +137,18 @@ async fn change_user(
     AppPath(PathId(user_id)): AppPath<PathId>,
     AppJson(body): AppJson<UserChangesByAdmin>,
 ) -> Result<Json<User>, ApiError> {
+    change_user_as_admin(&state, &caller, user_id, body)
+        .await
+        .map(Json)
+}
+
+/// An admin's change to someone's role or membership flag.
+pub async fn change_user_as_admin(
+    state: &AppState,
+    caller: &AuthUser,
+    user_id: Uuid,
+    body: UserChangesByAdmin,
+) -> Result<User, ApiError> {
     if body.role.is_none() && body.is_chirpy_red.is_none() {
         return Err(ApiError::field(
             "body",
@@ -157,5 +170,5 @@ async fn change_user(
         .admin_update_user(user_id, changes, clock::now())
         .await
         .map_err(ApiError::or_missing("user"))?;
-    Ok(Json(user))
+    Ok(user)
 }

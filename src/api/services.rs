@@ -159,7 +159,7 @@ async fn publish(
     write_service(&state, &provider, body, ServiceStatus::Published).await
 }
 
-async fn write_service(
+pub async fn write_service(
     state: &AppState,
     provider: &User,
     body: ServiceFields,
@@ -239,7 +239,7 @@ async fn update_service_post(
     update_service(&state, &caller, user_id, service_id, body).await
 }
 
-async fn update_service(
+pub async fn update_service(
     state: &AppState,
     caller: &AuthUser,
     user_id: Uuid,
@@ -359,7 +359,7 @@ async fn remove_service_post(
     remove_service(&state, &caller, user_id, service_id, query).await
 }
 
-async fn remove_service(
+pub async fn remove_service(
     state: &AppState,
     caller: &AuthUser,
     user_id: Uuid,

@@ -72,8 +72,20 @@ async fn add_sessions(
     AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
     AppJson(body): AppJson<NewSessions>,
 ) -> Result<(StatusCode, Json<Vec<Session>>), ApiError> {
-    let provider = provider_path(&state, &caller, user_id).await?;
-    let service = owned_service(&state, &provider, service_id).await?;
+    let added = add_sessions_for(&state, &caller, user_id, service_id, body).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// Adds one session or a series to a service of the path's provider.
+pub async fn add_sessions_for(
+    state: &AppState,
+    caller: &AuthUser,
+    user_id: Uuid,
+    service_id: Uuid,
+    body: NewSessions,
+) -> Result<Vec<Session>, ApiError> {
+    let provider = provider_path(state, caller, user_id).await?;
+    let service = owned_service(state, &provider, service_id).await?;
     if service.status == ServiceStatus::Archived {
         return Err(Refusal::ServiceArchived.into());
     }
@@ -122,7 +134,7 @@ async fn add_sessions(
         .add_sessions(service.id, sessions, clock::now())
         .await
         .map_err(ApiError::or_missing("service"))?;
-    Ok((StatusCode::CREATED, Json(added)))
+    Ok(added)
 }
 
 /// Changes to a session; absent fields keep their value. Moving the start alone keeps the
@@ -228,18 +240,32 @@ async fn cancel_session(
     )>,
     AppQuery(query): AppQuery<ReasonQuery>,
 ) -> Result<Json<CancelledSession>, ApiError> {
-    let (provider, _, _) = owned_session(&state, &caller, user_id, service_id, session_id).await?;
+    cancel_session_for(&state, &caller, user_id, service_id, session_id, query)
+        .await
+        .map(Json)
+}
+
+/// Cancels a session of one of the path provider's services.
+pub async fn cancel_session_for(
+    state: &AppState,
+    caller: &AuthUser,
+    user_id: Uuid,
+    service_id: Uuid,
+    session_id: Uuid,
+    query: ReasonQuery,
+) -> Result<CancelledSession, ApiError> {
+    let (provider, _, _) = owned_session(state, caller, user_id, service_id, session_id).await?;
     let reason = query.reason_or("The provider cancelled this session.")?;
-    let by = acting_as(&caller, &provider, Side::Provider);
+    let by = acting_as(caller, &provider, Side::Provider);
     let (session, cancelled_bookings) = state
         .store
         .cancel_session(session_id, reason, by, clock::now())
         .await
         .map_err(ApiError::or_missing("session"))?;
-    Ok(Json(CancelledSession {
+    Ok(CancelledSession {
         session,
         cancelled_bookings,
-    }))
+    })
 }
 
 /// A session of one of the path provider's services; anything else is 404.

@@ -9,6 +9,7 @@ use std::{
 use anyhow::{Context, bail};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -44,7 +45,12 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Derived from the secret under its own label, so a CSRF token is never a signature of
+    /// anything a JWT could carry.
+    csrf_key: Vec<u8>,
 }
+
+type HmacSha256 = Hmac<Sha256>;
 
 impl TokenKeys {
     pub fn new(secret: &[u8]) -> Self {
@@ -55,11 +61,32 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;
+        let csrf_key = mac(secret, b"kairos csrf key v1");
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            csrf_key,
         }
+    }
+
+    /// The CSRF token of a login session: every form of its pages carries it.
+    pub fn csrf_token(&self, session: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf_key, session.as_bytes()))
+    }
+
+    /// The CSRF token for a visitor not signed in, bound to the nonce in their visitor cookie.
+    pub fn visitor_csrf_token(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(mac(&self.csrf_key, format!("visitor:{nonce}").as_bytes()))
+    }
+
+    /// Whether `token` is the CSRF token for this session (compared in constant time).
+    pub fn check_csrf(&self, session: Uuid, token: &str) -> bool {
+        verify_mac(&self.csrf_key, session.as_bytes(), token)
+    }
+
+    pub fn check_visitor_csrf(&self, nonce: &str, token: &str) -> bool {
+        verify_mac(&self.csrf_key, format!("visitor:{nonce}").as_bytes(), token)
     }
 
     pub fn issue(&self, user: Uuid, session: Uuid, now: DateTime<Utc>) -> anyhow::Result<String> {
@@ -86,11 +113,31 @@ impl TokenKeys {
     }
 }
 
-/// A new refresh token, and the hash that is all the database keeps of it.
-pub fn new_refresh_token() -> anyhow::Result<(String, Vec<u8>)> {
+fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn verify_mac(key: &[u8], message: &[u8], token: &str) -> bool {
+    let Ok(given) = URL_SAFE_NO_PAD.decode(token) else {
+        return false;
+    };
+    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// 256 random bits, URL-safe: for refresh tokens, feed tokens and visitor nonces.
+pub fn random_token() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("no randomness: {err}"))?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A new refresh token, and the hash that is all the database keeps of it.
+pub fn new_refresh_token() -> anyhow::Result<(String, Vec<u8>)> {
+    let token = random_token()?;
     let hash = hash_refresh_token(&token);
     Ok((token, hash))
 }
@@ -188,6 +235,23 @@ mod tests {
     fn another_key_does_not_verify() {
         let token = TokenKeys::new(&[8u8; 32]).issue(Uuid::nil(), Uuid::nil(), Utc::now());
         assert!(keys().verify(&token.expect("issue")).is_none());
+    }
+
+    #[test]
+    fn csrf_tokens_belong_to_one_session_or_visitor() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = keys().csrf_token(a);
+        assert!(keys().check_csrf(a, &token));
+        assert!(!keys().check_csrf(b, &token));
+        assert!(
+            !TokenKeys::new(&[9u8; 32]).check_csrf(a, &token),
+            "another server's key"
+        );
+        assert!(!keys().check_csrf(a, "not-base64!"));
+        let visitor = keys().visitor_csrf_token("nonce");
+        assert!(keys().check_visitor_csrf("nonce", &visitor));
+        assert!(!keys().check_visitor_csrf("other", &visitor));
+        assert!(!keys().check_csrf(a, &visitor));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct ScheduleEntry {
     pub ends_at: DateTime<Utc>,
     pub service_id: Uuid,
     pub service_name: String,
+    /// The service's IANA time zone, for showing the times locally.
+    pub time_zone: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking: Option<Booking>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,6 +46,7 @@ impl ScheduleEntry {
             ends_at: booking.session_details.time.end,
             service_id: booking.service_id,
             service_name: booking.service_name.clone(),
+            time_zone: booking.session_details.time_zone.clone(),
             booking: Some(booking),
             session: None,
             attendees: None,

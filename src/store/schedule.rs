@@ -93,6 +93,7 @@ struct SlotRow {
     #[sqlx(flatten)]
     session: SessionRow,
     service_name: String,
+    time_zone: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -241,7 +242,7 @@ async fn provider_schedule<C: Conn>(
             query(
                 "SELECT s.id, s.service_id, s.starts_at, s.ends_at, s.location, s.capacity, \
                  s.booked, s.additional_information, s.status, s.cancellation_reason, \
-                 svc.name AS service_name FROM sessions s \
+                 svc.name AS service_name, svc.time_zone FROM sessions s \
                  JOIN services svc ON svc.id = s.service_id \
                  WHERE svc.provider_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \
                  AND ($4 IS NULL OR s.service_id = $4) \
@@ -298,6 +299,7 @@ async fn provider_schedule<C: Conn>(
                 ends_at: session.ends_at,
                 service_id: session.service_id,
                 service_name: slot.service_name,
+                time_zone: slot.time_zone,
                 booking: None,
                 session: Some(session),
                 attendees: Some(people),

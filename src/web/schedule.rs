@@ -1,0 +1,172 @@
+//! `/user/{id}/schedule`: a week view (previous and next week), and the calendar feed's link.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Query, State},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::{
+    OrPage, WebError,
+    session::{Nav, Viewer, WebForm},
+    view::{clock_range, local_date},
+};
+use crate::{
+    api::{
+        access::path_user,
+        catalogue::RangeQuery,
+        extract::AppPath,
+        schedule::{new_feed_url, schedule_page},
+    },
+    domain::{id::PathId, schedule::ScheduleEntry, user::User},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/user/{userID}/schedule", get(week))
+        .route("/user/{userID}/schedule/feed", post(rotate_feed))
+}
+
+struct Entry {
+    time: String,
+    title: String,
+    detail: String,
+    link: String,
+}
+
+struct Day {
+    heading: String,
+    entries: Vec<Entry>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "schedule.html")]
+struct WeekPage {
+    nav: Nav,
+    heading: String,
+    user_path: String,
+    days: Vec<Day>,
+    previous: String,
+    next: String,
+    feed_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WeekQuery {
+    /// Any day of the week to show (default: this week).
+    week: Option<NaiveDate>,
+}
+
+async fn week(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    Query(query): Query<WeekQuery>,
+) -> Result<Response, WebError> {
+    let user = path_user(&state, &viewer.auth, user_id)
+        .await
+        .or_page(&viewer)?;
+    render_week(&state, &viewer, &user, query.week, None).await
+}
+
+async fn render_week(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    week: Option<NaiveDate>,
+    feed_url: Option<String>,
+) -> Result<Response, WebError> {
+    let day = week.unwrap_or_else(|| Utc::now().date_naive());
+    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let from = monday.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let to = from + Duration::days(7);
+    let range = RangeQuery {
+        from: Some(from),
+        to: Some(to),
+        limit: Some(200),
+        cursor: None,
+    };
+    let entries = schedule_page(state, user, None, &range)
+        .await
+        .or_page(viewer)?
+        .items;
+    let user_path = format!("/user/{}", user.id);
+    let days = (0..7)
+        .map(|offset| {
+            let date = monday + Duration::days(offset);
+            let key = date.format("%Y-%m-%d").to_string();
+            let entries = entries
+                .iter()
+                .filter(|e| local_date(e.starts_at, &e.time_zone) == key)
+                .map(|e| entry(e, &user_path))
+                .collect();
+            Day {
+                heading: date.format("%a %d %b").to_string(),
+                entries,
+            }
+        })
+        .collect();
+    let page = WeekPage {
+        nav: viewer.nav(),
+        heading: format!("Week of {}", monday.format("%d %B %Y")),
+        previous: format!("{user_path}/schedule?week={}", monday - Duration::days(7)),
+        next: format!("{user_path}/schedule?week={}", monday + Duration::days(7)),
+        user_path,
+        days,
+        feed_url,
+    };
+    Ok(page.into_response())
+}
+
+fn entry(e: &ScheduleEntry, user_path: &str) -> Entry {
+    let time = clock_range(e.starts_at, e.ends_at, &e.time_zone);
+    if let Some(booking) = &e.booking {
+        return Entry {
+            time,
+            title: e.service_name.clone(),
+            detail: format!(
+                "{} · {}",
+                booking.status.as_str(),
+                booking.session_details.location
+            ),
+            link: format!("{user_path}/bookings/{}", booking.id),
+        };
+    }
+    let (booked, capacity, attendees) = e.session.as_ref().map_or((0, 0, 0), |s| {
+        (
+            s.booked,
+            s.capacity,
+            e.attendees.as_ref().map_or(0, Vec::len),
+        )
+    });
+    Entry {
+        time,
+        title: e.service_name.clone(),
+        detail: format!("{booked}/{capacity} booked · {attendees} attending"),
+        link: format!("{user_path}/services/{}", e.service_id),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// Makes a new private feed URL (the old one stops working) and shows it.
+async fn rotate_feed(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    WebForm(Empty {}): WebForm<Empty>,
+) -> Result<impl IntoResponse, WebError> {
+    let user = path_user(&state, &viewer.auth, user_id)
+        .await
+        .or_page(&viewer)?;
+    let url = new_feed_url(&state, &user).await.or_page(&viewer)?;
+    render_week(&state, &viewer, &user, None, Some(url)).await
+}

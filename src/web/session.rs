@@ -1,0 +1,333 @@
+//! Browser sessions: the tokens live in HttpOnly cookies, an expired access cookie is refreshed
+//! from the refresh cookie on the way in, and every form is checked for its CSRF token and for
+//! coming from this site.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, State},
+    http::{HeaderMap, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::WebError;
+use crate::{
+    auth::{
+        AuthUser,
+        login::{self, Issued},
+        tokens::{ACCESS_TOKEN_SECONDS, LOGIN_SESSION_DAYS, random_token},
+    },
+    domain::user::{Role, User},
+    error::ApiError,
+    state::AppState,
+};
+
+pub const ACCESS_COOKIE: &str = "kairos_access";
+pub const REFRESH_COOKIE: &str = "kairos_refresh";
+/// A random nonce for visitors who are not signed in, so the login and sign-up forms carry a
+/// CSRF token too.
+pub const VISITOR_COOKIE: &str = "kairos_visitor";
+
+/// The access token of this request when the middleware had to refresh it.
+#[derive(Debug, Clone)]
+struct FreshAccess(String);
+
+fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(state.public_url.starts_with("https://"))
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+/// The cookies of a login session; the names stay, the values change at every login.
+pub fn session_cookies(state: &AppState, jar: CookieJar, issued: &Issued) -> CookieJar {
+    jar.add(cookie(
+        state,
+        ACCESS_COOKIE,
+        issued.access_token.clone(),
+        ACCESS_TOKEN_SECONDS,
+    ))
+    .add(cookie(
+        state,
+        REFRESH_COOKIE,
+        issued.refresh_token.clone(),
+        LOGIN_SESSION_DAYS * 24 * 3600,
+    ))
+    .add(expired(VISITOR_COOKIE))
+}
+
+pub fn without_session(jar: CookieJar) -> CookieJar {
+    jar.add(expired(ACCESS_COOKIE)).add(expired(REFRESH_COOKIE))
+}
+
+/// A cookie that tells the browser to drop the one of that name, whether or not this request
+/// carried it.
+fn expired(name: &'static str) -> Cookie<'static> {
+    Cookie::build((name, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(time::Duration::ZERO)
+        .build()
+}
+
+/// Middleware: when the access cookie no longer verifies but a refresh cookie is there, rotate
+/// the refresh token and carry on with the new access token, setting both cookies on the answer.
+pub async fn refresh_expired_access(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let access_ok = jar
+        .get(ACCESS_COOKIE)
+        .is_some_and(|c| state.tokens.verify(c.value()).is_some());
+    let refresh = jar.get(REFRESH_COOKIE).map(|c| c.value().to_owned());
+    let (Some(refresh), false) = (refresh, access_ok) else {
+        return next.run(request).await;
+    };
+    match login::refresh(&state, &refresh).await {
+        Ok(issued) => {
+            request
+                .extensions_mut()
+                .insert(FreshAccess(issued.access_token.clone()));
+            let response = next.run(request).await;
+            (session_cookies(&state, jar, &issued), response).into_response()
+        }
+        // The login session is over: forget its cookies.
+        Err(ApiError::Unauthorized { .. }) => {
+            let response = next.run(request).await;
+            (without_session(jar), response).into_response()
+        }
+        // The database is down: keep the cookies for when it is back.
+        Err(_) => next.run(request).await,
+    }
+}
+
+fn access_token(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<FreshAccess>()
+        .map(|fresh| fresh.0.clone())
+        .or_else(|| {
+            CookieJar::from_headers(&parts.headers)
+                .get(ACCESS_COOKIE)
+                .map(|c| c.value().to_owned())
+        })
+}
+
+/// A signed-in person looking at pages. Anyone else is sent to `/login` (and back afterwards).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub auth: AuthUser,
+    pub csrf: String,
+}
+
+impl Viewer {
+    pub fn user(&self) -> &User {
+        &self.auth.user
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.auth.user.id
+    }
+
+    /// What the page header shows.
+    pub fn nav(&self) -> Nav {
+        let user = self.user();
+        Nav {
+            signed_in: true,
+            id: user.id.to_string(),
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            is_provider: user.role == Role::Provider,
+            is_admin: user.role == Role::Admin,
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let sign_in = || WebError::SignIn {
+            next: parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned(),
+        };
+        let Some(token) = access_token(parts) else {
+            return Err(sign_in());
+        };
+        let auth = match AuthUser::from_token(state, &token).await {
+            Ok(auth) => auth,
+            Err(ApiError::Unauthorized { .. }) => return Err(sign_in()),
+            Err(other) => return Err(other.into()),
+        };
+        let csrf = state.tokens.csrf_token(auth.session_id);
+        Ok(Self { auth, csrf })
+    }
+}
+
+/// A viewer if someone is signed in: the catalogue is for everyone.
+#[derive(Debug, Clone)]
+pub struct MaybeViewer(pub Option<Viewer>);
+
+impl FromRequestParts<AppState> for MaybeViewer {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        match Viewer::from_request_parts(parts, state).await {
+            Ok(viewer) => Ok(Self(Some(viewer))),
+            Err(WebError::SignIn { .. }) => Ok(Self(None)),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// The page header's view of who is signed in.
+#[derive(Debug, Clone, Default)]
+pub struct Nav {
+    pub signed_in: bool,
+    pub id: String,
+    pub email: String,
+    pub role: &'static str,
+    pub is_provider: bool,
+    pub is_admin: bool,
+    pub csrf: String,
+}
+
+impl Nav {
+    pub fn of(viewer: Option<&Viewer>) -> Self {
+        viewer.map(Viewer::nav).unwrap_or_default()
+    }
+}
+
+/// A visitor's CSRF token, and the cookie that goes with it (a new one if they had none).
+pub fn visitor_csrf(state: &AppState, jar: CookieJar) -> Result<(CookieJar, String), ApiError> {
+    let nonce = match jar.get(VISITOR_COOKIE) {
+        Some(c) => c.value().to_owned(),
+        None => random_token().map_err(ApiError::Internal)?,
+    };
+    let token = state.tokens.visitor_csrf_token(&nonce);
+    Ok((
+        jar.add(cookie(state, VISITOR_COOKIE, nonce, 24 * 3600)),
+        token,
+    ))
+}
+
+/// A submitted form: refused with 403 when it comes from another site or lacks the CSRF token
+/// of the login session (or, before login, of the visitor cookie). The `csrf` field is taken
+/// out; the rest must be exactly the fields `T` has.
+#[derive(Debug)]
+pub struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, WebError> {
+        if !same_site(request.headers()) {
+            return Err(WebError::CrossSite);
+        }
+        let (parts, body) = request.into_parts();
+        let session = access_token(&parts)
+            .and_then(|t| state.tokens.verify(&t))
+            .map(|c| c.sid);
+        let visitor = CookieJar::from_headers(&parts.headers)
+            .get(VISITOR_COOKIE)
+            .map(|c| c.value().to_owned());
+        let request = Request::from_parts(parts, body);
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                WebError::from(ApiError::bad_request("bad_form", rejection.body_text()))
+            })?;
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let valid = match (session, visitor) {
+            (Some(sid), _) => state.tokens.check_csrf(sid, token),
+            (None, Some(nonce)) => state.tokens.check_visitor_csrf(&nonce, token),
+            (None, None) => false,
+        };
+        if !valid {
+            return Err(WebError::CrossSite);
+        }
+        let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "csrf").collect();
+        let encoded = serde_urlencoded::to_string(&rest).unwrap_or_default();
+        let value = serde_urlencoded::from_str(&encoded)
+            .map_err(|err| WebError::from(ApiError::bad_request("bad_form", err.to_string())))?;
+        Ok(Self(value))
+    }
+}
+
+/// False when the browser says the request comes from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the one the request was sent to.
+pub fn same_site(headers: &HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "cross-site")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, host)| host.trim_end_matches('/'));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().expect("header"));
+        }
+        headers
+    }
+
+    #[test]
+    fn cross_site_requests_are_recognised() {
+        assert!(same_site(&headers(&[("host", "book.example.org")])));
+        assert!(same_site(&headers(&[
+            ("host", "book.example.org"),
+            ("origin", "https://book.example.org")
+        ])));
+        assert!(same_site(&headers(&[
+            ("host", "book.example.org"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "book.example.org"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "book.example.org"),
+            ("origin", "null")
+        ])));
+        assert!(!same_site(&headers(&[
+            ("host", "book.example.org"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
+}
