@@ -38,6 +38,8 @@ struct Entry {
     title: String,
     detail: String,
     link: String,
+    /// A provider's attendees: each links to the booking (never to anyone's e-mail address).
+    attendees: Vec<(String, String)>,
 }
 
 struct Day {
@@ -136,20 +138,36 @@ fn entry(e: &ScheduleEntry, user_path: &str) -> Entry {
                 booking.session_details.location
             ),
             link: format!("{user_path}/bookings/{}", booking.id),
+            attendees: Vec::new(),
         };
     }
-    let (booked, capacity, attendees) = e.session.as_ref().map_or((0, 0, 0), |s| {
-        (
-            s.booked,
-            s.capacity,
-            e.attendees.as_ref().map_or(0, Vec::len),
-        )
-    });
+    let (booked, capacity) = e
+        .session
+        .as_ref()
+        .map_or((0, 0), |s| (s.booked, s.capacity));
+    let attendees: Vec<(String, String)> = e
+        .attendees
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, a)| {
+            let notes = a
+                .notes
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default();
+            (
+                format!("{user_path}/bookings/{}", a.booking_id),
+                format!("Attendee {} ({}){notes}", i + 1, a.status.as_str()),
+            )
+        })
+        .collect();
     Entry {
         time,
         title: e.service_name.clone(),
-        detail: format!("{booked}/{capacity} booked · {attendees} attending"),
+        detail: format!("{booked}/{capacity} booked"),
         link: format!("{user_path}/services/{}", e.service_id),
+        attendees,
     }
 }
 

@@ -27,6 +27,7 @@ on_both_backends!(
     a_provider_drafts_publishes_adds_a_series_and_completes_a_booking,
     an_admin_creates_users_and_changes_roles,
     the_week_view_and_the_feed_link,
+    every_page_answers_its_owner_with_a_heading,
 );
 
 /// A browser without a browser: keeps cookies, remembers the last page's CSRF token.
@@ -796,5 +797,72 @@ async fn the_week_view_and_the_feed_link(app: TestApp) {
             starts.format("%Y-%m-%d")
         ))
         .await;
-    assert!(provider_view.body.contains("1/3 booked"));
+    assert!(
+        provider_view.body.contains("1/3 booked")
+            && provider_view.body.contains("Attendee 1 (Pending)")
+    );
+    assert!(
+        !provider_view.body.contains(&ann.email),
+        "attendees, not their addresses"
+    );
+}
+
+async fn every_page_answers_its_owner_with_a_heading(app: TestApp) {
+    let provider = app.user_with_role("provider").await;
+    let service = app
+        .published_service(&provider, json!({ "name": "Yoga" }))
+        .await;
+    let session = app.session(&provider, &service, 24, 5).await;
+    let ann = app.customer().await;
+    let booking = app.booked(&ann, &session).await;
+    let admin = app.admin().await;
+    let (sid, bid) = (id_of(&service), id_of(&booking));
+    for (login, paths) in [
+        (
+            &ann,
+            vec![
+                format!("/user/{}", ann.id),
+                format!("/user/{}/bookings", ann.id),
+                format!("/user/{}/bookings/all", ann.id),
+                format!("/user/{}/bookings/{bid}", ann.id),
+                format!("/user/{}/services", ann.id),
+                format!("/user/{}/services/{sid}", ann.id),
+                format!("/user/{}/schedule", ann.id),
+                "/services".to_owned(),
+                format!("/services/{sid}"),
+            ],
+        ),
+        (
+            &provider,
+            vec![
+                format!("/user/{}", provider.id),
+                format!("/user/{}/bookings", provider.id),
+                format!("/user/{}/bookings/{bid}", provider.id),
+                format!("/user/{}/services", provider.id),
+                format!("/user/{}/services/create", provider.id),
+                format!("/user/{}/services/{sid}", provider.id),
+                format!("/user/{}/schedule", provider.id),
+            ],
+        ),
+        (
+            &admin,
+            vec![
+                format!("/user/{}", admin.id),
+                format!("/user/{}/users", admin.id),
+                format!("/user/{}/create", admin.id),
+            ],
+        ),
+    ] {
+        let mut browser = signed_in_as(&app, login).await;
+        for path in paths {
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            assert!(page.body.contains("<h1"), "{path} has a heading");
+            assert!(
+                page.body
+                    .contains(&format!("Signed in as <strong>{}</strong>", login.email)),
+                "{path}"
+            );
+        }
+    }
 }
