@@ -86,9 +86,12 @@ impl<B: Backend> AccountStore for SqlStore<B> {
     }
 
     async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError> {
-        self.backend
+        let updated = self
+            .backend
             .write(move |c| update_user(c, changes).boxed())
-            .await
+            .await;
+        self.principals.clear();
+        updated
     }
 
     async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError> {
@@ -103,9 +106,12 @@ impl<B: Backend> AccountStore for SqlStore<B> {
         changes: AdminChanges,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
-        self.backend
+        let updated = self
+            .backend
             .write(move |c| admin_update_user(c, id, changes, now).boxed())
-            .await
+            .await;
+        self.principals.clear();
+        updated
     }
 }
 

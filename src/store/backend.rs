@@ -4,7 +4,7 @@ use std::future::Future;
 
 use futures_util::future::BoxFuture;
 
-use super::{PoolStats, StoreError, sql::Conn};
+use super::{PoolStats, StoreError, principals::PrincipalCache, sql::Conn};
 
 /// What differs between SQLite and PostgreSQL: how a read and a write transaction are run.
 /// Operations are closures over the backend's connection type, boxed where they must wait.
@@ -33,17 +33,30 @@ pub trait Backend: Send + Sync + 'static {
     fn pool_stats(&self) -> PoolStats;
 
     fn name(&self) -> &'static str;
+
+    /// Whether this process is the only one that can end login sessions, so live ones may be
+    /// cached (true for SQLite: one server per database file).
+    fn sole_writer(&self) -> bool;
 }
 
 /// The store over a backend. Feature modules (`accounts`, `logins`, ...) implement their part of
 /// [`Store`](super::Store) for it, once for both backends.
 pub struct SqlStore<B> {
     pub(crate) backend: B,
+    pub(crate) principals: PrincipalCache,
 }
 
 impl<B: Backend> SqlStore<B> {
     pub fn new(backend: B) -> Self {
-        Self { backend }
+        let principals = PrincipalCache::new(backend.sole_writer());
+        Self {
+            backend,
+            principals,
+        }
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.backend
     }
 }
 

@@ -304,8 +304,38 @@ async fn take_seat<C: Conn>(
     ))
 }
 
+/// What booking a session needs to know, read once: the rules' inputs, whether the booker is
+/// already subscribed, and what the answer shows.
+#[derive(sqlx::FromRow)]
+struct BookTarget {
+    #[sqlx(flatten)]
+    target: Target,
+    ends_at: DateTime<Utc>,
+    location: String,
+    additional_information: String,
+    time_zone: String,
+    service_name: String,
+    subscribed: bool,
+}
+
 async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError> {
-    let target = target(c, new.session_id).await?;
+    let found = c
+        .fetch_optional::<BookTarget>(
+            query(
+                "SELECT s.starts_at, s.status AS session_status, s.service_id, \
+                 svc.status AS service_status, svc.booking_notice_minutes, \
+                 svc.cancellation_notice_minutes, svc.provider_id, s.ends_at, s.location, \
+                 s.additional_information, svc.time_zone, svc.name AS service_name, \
+                 EXISTS (SELECT 1 FROM subscriptions sub WHERE sub.user_id = $2 \
+                         AND sub.service_id = s.service_id) AS subscribed \
+                 FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
+            )
+            .bind(new.session_id)
+            .bind(new.user_id),
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let target = &found.target;
     check_bookable(&target.bookable()?, new.user_id, new.now).map_err(StoreError::Refused)?;
     c.execute(
         query(
@@ -318,7 +348,7 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
         .bind(target.service_id)
         .bind(target.provider_id)
         .bind(new.session_id)
-        .bind(new.notes)
+        .bind(new.notes.clone())
         .bind(new.now),
     )
     .await
@@ -327,17 +357,42 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
         StoreError::Refused(Refusal::AlreadyBooked),
     ))?;
     take_seat(c, new.session_id, new.now).await?;
-    c.execute(
-        query(
-            "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id, service_id) DO NOTHING",
+    if !found.subscribed {
+        c.execute(
+            query(
+                "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, service_id) DO NOTHING",
+            )
+            .bind(new.user_id)
+            .bind(target.service_id)
+            .bind(new.now),
         )
-        .bind(new.user_id)
-        .bind(target.service_id)
-        .bind(new.now),
-    )
-    .await?;
-    let booking = existing_booking(c, new.id).await?;
+        .await?;
+    }
+    // The booking as it now is, from what was read above: no need to read it back.
+    let booking = Booking {
+        id: new.id,
+        user_id: new.user_id,
+        service_id: target.service_id,
+        session_id: new.session_id,
+        provider_id: target.provider_id,
+        service_name: found.service_name.clone(),
+        status: BookingStatus::Pending,
+        session_details: SessionDetails {
+            time: TimeRange {
+                start: target.starts_at,
+                end: found.ends_at,
+            },
+            time_zone: found.time_zone.clone(),
+            location: found.location.clone(),
+            additional_information: super::sessions::information(&found.additional_information)?,
+        },
+        notes: new.notes,
+        cancellation_reason: None,
+        cancelled_by: None,
+        created_at: new.now,
+        updated_at: new.now,
+    };
     if let Some(key) = new.idempotency_key {
         let body = serde_json::to_string(&booking).map_err(|e| super::corrupt(&e.to_string()))?;
         super::idempotency::record(c, new.user_id, key, 201, body, new.now).await?;

@@ -131,9 +131,19 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        self.backend
+        if let Some(user) = self.principals.get(session_id, user_id, now) {
+            return Ok(Some(user));
+        }
+        let generation = self.principals.generation();
+        let found = self
+            .backend
             .read(move |c| principal(c, session_id, user_id, now).boxed())
-            .await
+            .await?;
+        Ok(found.map(|(user, expires_at)| {
+            self.principals
+                .put(generation, session_id, user.clone(), expires_at);
+            user
+        }))
     }
 
     async fn rotate_refresh_token(
@@ -141,9 +151,14 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         presented_hash: Vec<u8>,
         next: NextRefreshToken,
     ) -> Result<Rotation, StoreError> {
-        self.backend
+        let rotation = self
+            .backend
             .write(move |c| rotate_refresh_token(c, presented_hash, next).boxed())
-            .await
+            .await;
+        if matches!(rotation, Ok(Rotation::Reused)) {
+            self.principals.clear();
+        }
+        rotation
     }
 
     async fn revoke_by_refresh_token(
@@ -151,9 +166,12 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         presented_hash: Vec<u8>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.backend
+        let revoked = self
+            .backend
             .write(move |c| revoke_by_refresh_token(c, presented_hash, now).boxed())
-            .await
+            .await;
+        self.principals.clear();
+        revoked
     }
 
     async fn end_login_session(
@@ -161,9 +179,12 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         session_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.backend
+        let ended = self
+            .backend
             .write(move |c| revoke_session(c, session_id, "logout", now).boxed())
-            .await
+            .await;
+        self.principals.clear();
+        ended
     }
 
     async fn end_user_login_sessions(
@@ -171,9 +192,12 @@ impl<B: Backend> LoginStore for SqlStore<B> {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.backend
+        let ended = self
+            .backend
             .write(move |c| end_user_login_sessions(c, user_id, now).boxed())
-            .await
+            .await;
+        self.principals.clear();
+        ended
     }
 }
 
@@ -220,16 +244,23 @@ async fn purge_login_failures<C: Conn>(
         .await
 }
 
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    expires_at: DateTime<Utc>,
+}
+
 async fn principal<C: Conn>(
     c: &mut C,
     session_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<User>, StoreError> {
-    c.fetch_optional::<UserRow>(
+) -> Result<Option<(User, DateTime<Utc>)>, StoreError> {
+    c.fetch_optional::<PrincipalRow>(
         query(
-            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.created_at, u.updated_at \
-             FROM login_sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.created_at, u.updated_at, \
+             s.expires_at FROM login_sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3",
         )
         .bind(session_id)
@@ -237,7 +268,7 @@ async fn principal<C: Conn>(
         .bind(now),
     )
     .await?
-    .map(UserRow::into_user)
+    .map(|row| Ok((row.user.into_user()?, row.expires_at)))
     .transpose()
 }
 

@@ -8,9 +8,11 @@ pub mod backend;
 pub mod booking_lists;
 pub mod bookings;
 pub mod catalogue;
+pub mod fixtures;
 pub mod idempotency;
 pub mod logins;
 pub mod postgres;
+pub mod principals;
 pub mod schedule;
 pub mod services;
 pub mod sessions;
@@ -27,6 +29,7 @@ pub use accounts::{AccountStore, AdminChanges, Credentials, NewUser, UserChanges
 pub use booking_lists::{BookingFilter, BookingListStore, Perspective};
 pub use bookings::{BookingChange, BookingStore, NewBooking};
 pub use catalogue::CatalogueStore;
+pub use fixtures::{BulkBookings, FixtureStore};
 pub use idempotency::{Claim, IdempotencyStore};
 pub use logins::{LoginFailures, LoginStore, NewLogin, NextRefreshToken, Rotation};
 pub use schedule::ScheduleStore;
@@ -44,6 +47,7 @@ pub trait Store:
     + BookingListStore
     + ScheduleStore
     + IdempotencyStore
+    + FixtureStore
     + Health
 {
 }
@@ -57,6 +61,7 @@ impl<T> Store for T where
         + BookingListStore
         + ScheduleStore
         + IdempotencyStore
+        + FixtureStore
         + Health
 {
 }

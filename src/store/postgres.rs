@@ -13,7 +13,7 @@ use sqlx::{
 use super::{
     Constraint, PoolStats, StoreError,
     backend::Backend,
-    sql::{Conn, Query, Record, bind_args},
+    sql::{Conn, Dialect, Query, Record, bind_args},
 };
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -84,9 +84,15 @@ impl Backend for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
     }
+
+    fn sole_writer(&self) -> bool {
+        false
+    }
 }
 
 impl Conn for PgConnection {
+    const DIALECT: Dialect = Dialect::Postgres;
+
     async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
         bind_args(sqlx::query::<Db>(query.text), query.args)
             .execute(&mut *self)

@@ -67,6 +67,12 @@ impl Query {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 /// A row type both backends can decode (`#[derive(sqlx::FromRow)]` gives both).
 pub trait Record:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
@@ -81,6 +87,9 @@ impl<T> Record for T where
 /// classified: a broken named constraint is [`StoreError::Violation`], a lost database is
 /// [`StoreError::Unavailable`].
 pub trait Conn: Send {
+    /// Which SQL dialect this connection speaks, for the few statements that differ.
+    const DIALECT: Dialect;
+
     fn execute(&mut self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     fn fetch_optional<R: Record>(

@@ -6,6 +6,10 @@
 //! under its own savepoint inside one `BEGIN IMMEDIATE` transaction, commits once, and only then
 //! answers each caller (group commit): one fsync pays for the whole batch, and an operation that
 //! fails rolls back to its savepoint without touching its neighbours.
+//!
+//! sqlx runs each SQLite connection on a thread of its own, so every call is a round trip between
+//! threads. The writer therefore sends its savepoint statements (the last operation's `RELEASE`
+//! or `ROLLBACK TO`, this one's `SAVEPOINT`) in the same call as the operation's first statement.
 
 use std::{
     panic::AssertUnwindSafe,
@@ -17,9 +21,10 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{FutureExt, future::BoxFuture};
+use futures_util::{FutureExt, StreamExt, future::BoxFuture};
 use sqlx::{
-    Connection, Sqlite as Db, SqliteConnection,
+    Sqlite as Db,
+    pool::PoolConnection,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
@@ -29,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     Constraint, PoolStats, StoreError,
     backend::Backend,
-    sql::{Conn, Query, Record, bind_args},
+    sql::{Conn, Dialect, Query, Record, bind_args},
 };
 
 /// The most operations one commit carries; more wait for the next.
@@ -52,8 +57,75 @@ pub struct WriterCounts {
     pub writes: AtomicU64,
 }
 
+/// A connection as store operations use it. On the writer it carries the savepoint statements
+/// the writer still owes, and sends them with the operation's next statement.
+pub struct SqliteConn {
+    conn: PoolConnection<Db>,
+    /// Statements to send before the next one, in the same call.
+    owed: String,
+    /// Whether the current operation has sent anything (so its savepoint exists).
+    sent: bool,
+    /// Set when a call failed in a way that may have ended the transaction (I/O, disk full, an
+    /// unexpected error): nothing more may run in this batch, and none of it may commit.
+    broken: Option<String>,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT kairos_write; ";
+const RELEASE: &str = "RELEASE kairos_write; ";
+const ROLLBACK_TO: &str = "ROLLBACK TO kairos_write; RELEASE kairos_write; ";
+
+impl SqliteConn {
+    /// Wraps a pooled connection; outside the writer nothing is ever owed.
+    pub fn new(conn: PoolConnection<Db>) -> Self {
+        Self {
+            conn,
+            owed: String::new(),
+            sent: false,
+            broken: None,
+        }
+    }
+
+    /// An operation begins: it owes a savepoint, sent with its first statement.
+    fn begin_operation(&mut self) {
+        self.owed.push_str(SAVEPOINT);
+        self.sent = false;
+    }
+
+    /// An operation ended: keep or undo what it did.
+    fn end_operation(&mut self, keep: bool) {
+        if self.sent {
+            self.owed.push_str(if keep { RELEASE } else { ROLLBACK_TO });
+        } else if let Some(unsent) = self.owed.strip_suffix(SAVEPOINT) {
+            // It sent nothing: it never had a savepoint.
+            self.owed.truncate(unsent.len());
+        }
+        self.sent = false;
+    }
+
+    /// A statement's text with what is owed in front of it.
+    fn text(&mut self, text: &'static str) -> sqlx::SqlStr {
+        self.sent = true;
+        if self.owed.is_empty() {
+            sqlx::SqlSafeStr::into_sql_str(text)
+        } else {
+            let mut owed = std::mem::take(&mut self.owed);
+            owed.push_str(text);
+            sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(owed))
+        }
+    }
+
+    /// A constraint violation or a refusal is the operation's own; anything else may have ended
+    /// the transaction under the batch.
+    fn note<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(err @ (StoreError::Unavailable(_) | StoreError::Database(_))) = &result {
+            self.broken.get_or_insert_with(|| err.to_string());
+        }
+        result
+    }
+}
+
 /// One queued operation, boxed so that operations of any result type share the queue.
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Done> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConn) -> BoxFuture<'c, Done> + Send>;
 
 /// Answers a job's caller once its batch's commit is known (`Some(reason)` if it failed).
 type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
@@ -66,7 +138,7 @@ struct Done {
 
 fn job<F>(f: F) -> Job
 where
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Done> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut SqliteConn) -> BoxFuture<'c, Done> + Send + 'static,
 {
     Box::new(f)
 }
@@ -83,7 +155,9 @@ impl Sqlite {
             // A confirmed booking must survive power loss, not only a crash of the process.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // Room for every statement, and on the writer for each with its savepoint prefixes.
+            .statement_cache_capacity(1000);
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -113,23 +187,23 @@ impl Sqlite {
 }
 
 impl Backend for Sqlite {
-    type Conn = SqliteConnection;
+    type Conn = SqliteConn;
 
     async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+        F: for<'c> FnOnce(&'c mut SqliteConn) -> BoxFuture<'c, Result<T, StoreError>>
             + Send
             + 'static,
     {
-        let mut conn = self.readers.acquire().await.map_err(classify)?;
-        op(&mut conn).await
+        let conn = self.readers.acquire().await.map_err(classify)?;
+        op(&mut SqliteConn::new(conn)).await
     }
 
     async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+        F: for<'c> FnOnce(&'c mut SqliteConn) -> BoxFuture<'c, Result<T, StoreError>>
             + Send
             + 'static,
     {
@@ -179,6 +253,10 @@ impl Backend for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
     }
+
+    fn sole_writer(&self) -> bool {
+        true
+    }
 }
 
 async fn run_writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>, counts: Arc<WriterCounts>) {
@@ -195,50 +273,44 @@ async fn run_writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>, counts: Ar
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
 async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<Job>) {
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => SqliteConn::new(conn),
         Err(err) => {
-            tracing::error!(error = %err, jobs = batch.len(), "could not begin a write batch");
+            tracing::error!(error = %err, jobs = batch.len(), "no connection for a write batch");
             batch.clear();
             return;
         }
     };
+    if let Err(err) = conn.execute(super::sql::query("BEGIN IMMEDIATE")).await {
+        tracing::error!(error = %err, jobs = batch.len(), "could not begin a write batch");
+        batch.clear();
+        return;
+    }
     let mut answers = Vec::with_capacity(batch.len());
-    let mut broken: Option<String> = None;
     for job in batch.drain(..) {
-        if broken.is_some() {
+        if conn.broken.is_some() {
             continue;
         }
-        let mut savepoint = match tx.begin().await {
-            Ok(savepoint) => savepoint,
-            Err(err) => {
-                broken = Some(err.to_string());
-                continue;
-            }
-        };
-        let done = AssertUnwindSafe(job(&mut savepoint)).catch_unwind().await;
-        let keep = matches!(&done, Ok(done) if done.keep);
-        let settled = if keep {
-            savepoint.commit().await
-        } else {
-            savepoint.rollback().await
-        };
-        if let Err(err) = settled {
-            broken = Some(err.to_string());
-        }
+        conn.begin_operation();
+        let done = AssertUnwindSafe(job(&mut conn)).catch_unwind().await;
+        conn.end_operation(matches!(&done, Ok(done) if done.keep));
         match done {
             Ok(done) => answers.push(done.answer),
             Err(_) => tracing::error!("a write operation panicked; its changes were rolled back"),
         }
     }
-    let outcome = match broken {
-        None => tx.commit().await.map_err(|err| err.to_string()),
-        Some(reason) => {
-            let _ = tx.rollback().await;
-            Err(reason)
-        }
+    let outcome = match conn.broken.take() {
+        // What is still owed (the last RELEASE) goes with the COMMIT.
+        None => conn
+            .execute(super::sql::query("COMMIT"))
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Some(reason) => Err(reason),
     };
     if let Err(reason) = &outcome {
+        conn.owed.clear();
+        let _ = sqlx::query::<Db>("ROLLBACK").execute(&mut *conn.conn).await;
         tracing::error!(error = %reason, jobs = answers.len(), "write batch failed; none of it was committed");
     }
     let failure = outcome.err();
@@ -247,30 +319,55 @@ async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<Job>) {
     }
 }
 
-impl Conn for SqliteConnection {
+impl Conn for SqliteConn {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
     async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
-        bind_args(sqlx::query::<Db>(query.text), query.args)
-            .execute(&mut *self)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(classify)
+        let owes = !self.owed.is_empty();
+        let text = self.text(query.text);
+        let statement = bind_args(sqlx::query::<Db>(text), query.args);
+        let result = if owes {
+            // SQLite reports the last INSERT/UPDATE/DELETE's changes after a SAVEPOINT or
+            // RELEASE too, so summing over the call would count the previous operation's rows:
+            // only the last statement's count is this statement's.
+            #[allow(deprecated)]
+            let mut results = statement.execute_many(&mut *self.conn).await;
+            let mut last = Ok(0);
+            while let Some(result) = results.next().await {
+                last = result.map(|done| done.rows_affected());
+                if last.is_err() {
+                    break;
+                }
+            }
+            last
+        } else {
+            statement
+                .execute(&mut *self.conn)
+                .await
+                .map(|done| done.rows_affected())
+        };
+        self.note(result.map_err(classify))
     }
 
     async fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
-        let row = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_optional(&mut *self)
+        let text = self.text(query.text);
+        let row = bind_args(sqlx::query::<Db>(text), query.args)
+            .fetch_optional(&mut *self.conn)
             .await
-            .map_err(classify)?;
+            .map_err(classify);
+        let row = self.note(row)?;
         row.map(|row| R::from_row(&row))
             .transpose()
             .map_err(classify)
     }
 
     async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
-        let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_all(&mut *self)
+        let text = self.text(query.text);
+        let rows = bind_args(sqlx::query::<Db>(text), query.args)
+            .fetch_all(&mut *self.conn)
             .await
-            .map_err(classify)?;
+            .map_err(classify);
+        let rows = self.note(rows)?;
         rows.iter()
             .map(|row| R::from_row(row))
             .collect::<Result<_, _>>()
@@ -311,10 +408,7 @@ mod tests {
     use super::*;
     use crate::{domain::refusal::Refusal, store::sql::query};
 
-    async fn read_pragma(
-        c: &mut SqliteConnection,
-        name: &'static str,
-    ) -> Result<String, StoreError> {
+    async fn read_pragma(c: &mut SqliteConn, name: &'static str) -> Result<String, StoreError> {
         let statement = match name {
             "journal_mode" => "PRAGMA journal_mode",
             "synchronous" => "SELECT CAST(synchronous AS TEXT) FROM pragma_synchronous",
@@ -356,7 +450,7 @@ mod tests {
 
     /// Inserts a row, then fails if `n` is a multiple of three: its own insert must be undone,
     /// and only it.
-    async fn insert_then_maybe_fail(c: &mut SqliteConnection, n: i64) -> Result<i64, StoreError> {
+    async fn insert_then_maybe_fail(c: &mut SqliteConn, n: i64) -> Result<i64, StoreError> {
         c.execute(
             query(
                 "INSERT INTO login_failures (email_key, failures, window_started_at) \
@@ -370,6 +464,51 @@ mod tests {
             return Err(StoreError::Refused(Refusal::SessionFull));
         }
         Ok(n)
+    }
+
+    #[tokio::test]
+    async fn a_write_counts_only_its_own_rows_after_the_savepoint_statements() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = Sqlite::open(&dir.path().join("kairos.db"), 2)
+            .await
+            .expect("open");
+        // Each write's first statement follows the previous one's RELEASE in the same call;
+        // SQLite would report the previous INSERT's row count for those.
+        let inserted = (0..20).map(|n| {
+            sqlite.write(move |c| {
+                async move {
+                    let inserted = c
+                        .execute(
+                            query(
+                                "INSERT INTO login_failures (email_key, failures, \
+                                 window_started_at) VALUES ($1, 1, '2026-01-01T00:00:00+00:00')",
+                            )
+                            .bind(format!("k{n}")),
+                        )
+                        .await?;
+                    let updated = c
+                        .execute(
+                            query("UPDATE login_failures SET failures = 2 WHERE email_key = $1")
+                                .bind("nobody"),
+                        )
+                        .await?;
+                    Ok((inserted, updated))
+                }
+                .boxed()
+            })
+        });
+        let untouched = sqlite.write(|c| {
+            c.execute(query(
+                "DELETE FROM login_failures WHERE email_key = 'nobody'",
+            ))
+            .boxed()
+        });
+        let (inserted, untouched) =
+            tokio::join!(futures_util::future::join_all(inserted), untouched);
+        for result in inserted {
+            assert_eq!(result.expect("write"), (1, 0));
+        }
+        assert_eq!(untouched.expect("delete"), 0);
     }
 
     #[tokio::test]

@@ -10,7 +10,10 @@ use std::{
 use kairos::{
     config::{Secret, Settings},
     startup::Application,
-    store::sql::{Conn, Query, Record},
+    store::{
+        sql::{Conn, Query, Record},
+        sqlite::SqliteConn,
+    },
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -309,7 +312,11 @@ pub enum TestDb {
 impl TestDb {
     pub async fn one<R: Record>(&self, query: Query) -> R {
         match self {
-            TestDb::Sqlite(pool) => pool.acquire().await.expect("conn").fetch_one(query).await,
+            TestDb::Sqlite(pool) => {
+                SqliteConn::new(pool.acquire().await.expect("conn"))
+                    .fetch_one(query)
+                    .await
+            }
             TestDb::Postgres(pool) => pool.acquire().await.expect("conn").fetch_one(query).await,
         }
         .expect("query")
@@ -321,7 +328,11 @@ impl TestDb {
 
     pub async fn execute(&self, query: Query) -> u64 {
         match self {
-            TestDb::Sqlite(pool) => pool.acquire().await.expect("conn").execute(query).await,
+            TestDb::Sqlite(pool) => {
+                SqliteConn::new(pool.acquire().await.expect("conn"))
+                    .execute(query)
+                    .await
+            }
             TestDb::Postgres(pool) => pool.acquire().await.expect("conn").execute(query).await,
         }
         .expect("statement")

@@ -1,0 +1,139 @@
+//! Bulk fixtures for the benchmark: many customers, sessions and bookings in a few set-based
+//! statements, straight into the database (the API would take hours for a million bookings).
+
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{
+    StoreError,
+    backend::{Backend, SqlStore},
+    sql::{Conn, Dialect, query},
+};
+
+/// `customers` customers (`bulk-<n>@bench.invalid`, sharing one password hash) and `bookings`
+/// Pending bookings spread over `sessions` sessions of the service, `bookings / sessions` each.
+#[derive(Debug, Clone)]
+pub struct BulkBookings {
+    pub customers: u64,
+    pub sessions: u64,
+    pub bookings: u64,
+    pub password_hash: String,
+    pub provider_id: Uuid,
+    pub service_id: Uuid,
+    /// The first session starts here; the others follow an hour apart.
+    pub first_start: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+#[async_trait::async_trait]
+pub trait FixtureStore: Send + Sync {
+    async fn bulk_load(&self, fixture: BulkBookings) -> Result<(), StoreError>;
+}
+
+#[async_trait::async_trait]
+impl<B: Backend> FixtureStore for SqlStore<B> {
+    async fn bulk_load(&self, fixture: BulkBookings) -> Result<(), StoreError> {
+        self.backend
+            .write(move |c| bulk_load(c, fixture).boxed())
+            .await
+    }
+}
+
+fn n(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError> {
+    let per_session = f.bookings.div_ceil(f.sessions.max(1)).max(1);
+    let users = match C::DIALECT {
+        Dialect::Sqlite => {
+            "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1) \
+             INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, created_at, updated_at) \
+             SELECT randomblob(16), 'bulk-' || x || '@bench.invalid', 'bulk-' || x || '@bench.invalid', \
+             $2, 'customer', FALSE, $3, $3 FROM series"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, created_at, updated_at) \
+             SELECT gen_random_uuid(), 'bulk-' || x || '@bench.invalid', 'bulk-' || x || '@bench.invalid', \
+             $2, 'customer', FALSE, $3, $3 FROM generate_series(0, $1 - 1) AS series(x)"
+        }
+    };
+    c.execute(
+        query(users)
+            .bind(n(f.customers))
+            .bind(f.password_hash)
+            .bind(f.now),
+    )
+    .await?;
+    let sessions = match C::DIALECT {
+        Dialect::Sqlite => {
+            "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1) \
+             INSERT INTO sessions (id, service_id, starts_at, ends_at, location, capacity, booked, \
+             additional_information, status, sequence, created_at, updated_at) \
+             SELECT randomblob(16), $2, \
+             strftime('%Y-%m-%dT%H:%M:%S+00:00', $3 + x * 3600, 'unixepoch'), \
+             strftime('%Y-%m-%dT%H:%M:%S+00:00', $3 + x * 3600 + 3000, 'unixepoch'), \
+             '', $4, 0, '[]', 'scheduled', 0, $5, $5 FROM series"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO sessions (id, service_id, starts_at, ends_at, location, capacity, booked, \
+             additional_information, status, sequence, created_at, updated_at) \
+             SELECT gen_random_uuid(), $2, to_timestamp($3 + x * 3600), \
+             to_timestamp($3 + x * 3600 + 3000), '', $4, 0, '[]', 'scheduled', 0, $5, $5 \
+             FROM generate_series(0, $1 - 1) AS series(x)"
+        }
+    };
+    c.execute(
+        query(sessions)
+            .bind(n(f.sessions))
+            .bind(f.service_id)
+            .bind(f.first_start.timestamp())
+            .bind(n(per_session))
+            .bind(f.now),
+    )
+    .await?;
+    let bookings = match C::DIALECT {
+        Dialect::Sqlite => {
+            "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1), \
+             u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
+                   WHERE email_key LIKE 'bulk-%@bench.invalid'), \
+             s AS (SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM sessions \
+                   WHERE service_id = $2) \
+             INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \
+             created_at, updated_at) \
+             SELECT randomblob(16), u.id, $2, $3, s.id, 'Pending', 0, $4, $4 \
+             FROM series JOIN u ON u.n = series.x % $5 JOIN s ON s.n = series.x / $6"
+        }
+        Dialect::Postgres => {
+            "WITH u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
+                        WHERE email_key LIKE 'bulk-%@bench.invalid'), \
+                  s AS (SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM sessions \
+                        WHERE service_id = $2) \
+             INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \
+             created_at, updated_at) \
+             SELECT gen_random_uuid(), u.id, $2, $3, s.id, 'Pending', 0, $4, $4 \
+             FROM generate_series(0, $1 - 1) AS series(x) \
+             JOIN u ON u.n = series.x % $5 JOIN s ON s.n = series.x / $6"
+        }
+    };
+    c.execute(
+        query(bookings)
+            .bind(n(f.bookings))
+            .bind(f.service_id)
+            .bind(f.provider_id)
+            .bind(f.now)
+            .bind(n(f.customers))
+            .bind(n(per_session)),
+    )
+    .await?;
+    c.execute(
+        query(
+            "UPDATE sessions SET booked = (SELECT COUNT(*) FROM bookings b \
+             WHERE b.session_id = sessions.id AND b.status <> 'Cancelled') WHERE service_id = $1",
+        )
+        .bind(f.service_id),
+    )
+    .await?;
+    Ok(())
+}
