@@ -135,5 +135,10 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
         .bind(f.service_id),
     )
     .await?;
+    if C::DIALECT == Dialect::Postgres {
+        // A database that grew to this size has been analysed by autovacuum on the way; one
+        // loaded in a single statement has not, and the planner would work from empty tables.
+        c.execute(query("ANALYZE users, sessions, bookings")).await?;
+    }
     Ok(())
 }
