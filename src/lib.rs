@@ -6,6 +6,7 @@
 pub mod admin_cli;
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod config;
 pub mod domain;
 pub mod error;

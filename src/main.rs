@@ -10,10 +10,19 @@ use kairos::{
     telemetry,
 };
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format);
+    // The benchmark's bulk load is one statement of many seconds, which sqlx would report as
+    // slow; the benchmark prints its own findings.
+    let default_filter = match cli.command {
+        Some(Command::Bench(_)) => "info,sqlx=error",
+        _ => "info",
+    };
+    telemetry::init(cli.settings.log_format, default_filter);
     let settings = cli.settings.into_settings();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -24,5 +33,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create { email },
         } => admin_cli::create_admin(&settings, &email).await,
+        Command::Bench(args) => kairos::bench::run(args, &settings).await,
     }
 }

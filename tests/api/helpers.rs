@@ -88,7 +88,7 @@ pub async fn spawn_app_with(
 ) -> Option<TestApp> {
     // `TEST_LOG=1 cargo test ...` shows the servers' logs.
     if std::env::var_os("TEST_LOG").is_some() {
-        kairos::telemetry::init(kairos::config::LogFormat::Text);
+        kairos::telemetry::init(kairos::config::LogFormat::Text, "info");
     }
     let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let pg = match backend {

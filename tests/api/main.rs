@@ -12,6 +12,7 @@ mod bad_input;
 mod bookings;
 mod browser;
 mod concurrency;
+mod fixtures;
 mod operations;
 mod pages;
 mod schedule;

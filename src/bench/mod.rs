@@ -1,0 +1,245 @@
+//! `kairos bench`: starts the real server (this executable) on fresh data, makes its fixtures
+//! through the API, and drives closed-loop load from its own runtime, printing one table per
+//! scenario (and `--json` for tracking).
+
+pub mod client;
+pub mod fixtures;
+pub mod load;
+pub mod report;
+pub mod scenarios;
+pub mod server;
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use crate::config::Settings;
+use client::Http;
+use fixtures::Admin;
+use load::Outcome;
+use scenarios::World;
+use server::{Data, Server};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    Ceiling,
+    Read,
+    Book,
+    Rush,
+    Login,
+    Scale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchBackend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Which scenarios to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "ceiling,read,book,rush,login,scale"
+    )]
+    pub scenarios: Vec<Scenario>,
+    /// The database the server under test uses.
+    #[arg(long, value_enum, default_value_t = BenchBackend::Sqlite)]
+    pub backend: BenchBackend,
+    /// Where PostgreSQL is (a database is created for the run and dropped after).
+    #[arg(
+        long,
+        env = "KAIROS_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub postgres_url: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Customers made for the run (logged in; `rush` has each of them try once).
+    #[arg(long, default_value_t = 320)]
+    pub customers: usize,
+    /// Existing bookings for `scale`, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
+    pub scale: Vec<u64>,
+    /// Also write the results as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Drive a server already running here (e.g. `http://127.0.0.1:8080`) instead of starting
+    /// one. Its admin comes from KAIROS_BENCH_ADMIN_EMAIL and KAIROS_BENCH_ADMIN_PASSWORD; start
+    /// it with KAIROS_LOGINS_PER_IP raised, since every customer logs in from this one address.
+    /// `scale` is skipped (it loads bookings straight into the database) and RSS is not shown.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The database pool of the servers the benchmark starts (from `--db-pool-size`).
+    #[arg(skip)]
+    pub server_pool_size: u32,
+}
+
+impl BenchArgs {
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.seconds.max(1))
+    }
+
+    pub fn postgres(&self) -> Option<String> {
+        (self.backend == BenchBackend::Postgres).then(|| self.postgres_url.clone())
+    }
+}
+
+/// The admin of a server the benchmark did not start.
+fn remote_admin() -> Result<Admin> {
+    let var = |name: &str| std::env::var(name).with_context(|| format!("--url needs {name}"));
+    Ok(Admin {
+        email: var("KAIROS_BENCH_ADMIN_EMAIL")?,
+        password: var("KAIROS_BENCH_ADMIN_PASSWORD")?,
+    })
+}
+
+pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
+    args.server_pool_size = settings.db_pool_size;
+    let mut results: Vec<Outcome> = Vec::new();
+    let wants = |s: Scenario| args.scenarios.contains(&s);
+    let server = match &args.url {
+        Some(url) => format!("the server at {url}"),
+        None => format!("{:?}", args.backend),
+    };
+    println!(
+        "kairos bench: {server}, {} clients, {} s per scenario, {} customers",
+        args.clients, args.seconds, args.customers
+    );
+    if [
+        Scenario::Ceiling,
+        Scenario::Read,
+        Scenario::Book,
+        Scenario::Rush,
+        Scenario::Login,
+    ]
+    .into_iter()
+    .any(wants)
+    {
+        let (own, url, admin) = match &args.url {
+            Some(url) => (None, url.clone(), remote_admin()?),
+            None => {
+                let data = Data::fresh(args.postgres().as_deref()).await?;
+                let server = Server::start(&data, args.server_pool_size)?;
+                let url = server.url.clone();
+                (Some((data, server)), url, server::own_admin())
+            }
+        };
+        let sessions = 8_000;
+        let world = World::make(
+            Http::new(&url),
+            admin,
+            args.clients,
+            args.customers,
+            sessions,
+        )
+        .await?;
+        world.hold_bookings().await?;
+        let record = |mut outcome: Outcome, results: &mut Vec<Outcome>| {
+            outcome.server_rss_mb = own.as_ref().and_then(|(_, server)| server.rss_mb());
+            report::print(&outcome);
+            results.push(outcome);
+        };
+        let mut ceiling_rate = None;
+        if wants(Scenario::Ceiling) {
+            let outcome = scenarios::ceiling(&world, &args).await;
+            ceiling_rate = Some(outcome.rate());
+            record(outcome, &mut results);
+        }
+        if wants(Scenario::Read) {
+            let mut outcome = scenarios::read(
+                &world,
+                &args,
+                "read: GET /api/user/{id}/bookings",
+                args.duration(),
+            )
+            .await;
+            if let Some(ceiling) = ceiling_rate {
+                outcome
+                    .notes
+                    .insert("ratioToCeiling".into(), json!(outcome.rate() / ceiling));
+            }
+            record(outcome, &mut results);
+        }
+        if wants(Scenario::Book) {
+            let (booking, cancelling) = scenarios::book(
+                &world,
+                &args,
+                "book: POST /api/user/{id}/book",
+                args.duration(),
+            )
+            .await;
+            record(booking, &mut results);
+            record(cancelling, &mut results);
+        }
+        if wants(Scenario::Rush) {
+            record(scenarios::rush(&world, &args).await?, &mut results);
+        }
+        if wants(Scenario::Login) {
+            for outcome in scenarios::login(&world, &args).await {
+                record(outcome, &mut results);
+            }
+        }
+        if let Some((data, server)) = own {
+            server.stop()?;
+            data.drop_database().await;
+        }
+    }
+    if wants(Scenario::Scale) && args.url.is_some() {
+        println!("\n== scale: skipped; it loads bookings into the database, so not with --url ==");
+    } else if wants(Scenario::Scale) {
+        let mut p99 = Vec::new();
+        for size in &args.scale {
+            for outcome in scenarios::scale(&args, *size).await? {
+                report::print(&outcome);
+                p99.push((outcome.name.clone(), outcome.ms(0.99)));
+                results.push(outcome);
+            }
+        }
+        if let (Some(first), Some(last)) = (args.scale.first(), args.scale.last())
+            && args.scale.len() > 1
+        {
+            println!("\nscale: p99 at {last} bookings over p99 at {first}:");
+            for kind in ["book", "read"] {
+                let at = |size: &u64| {
+                    p99.iter()
+                        .find(|(n, _)| n == &format!("scale: {kind} with {size} bookings"))
+                        .map(|(_, ms)| *ms)
+                };
+                if let (Some(small), Some(large)) = (at(first), at(last)) {
+                    println!(
+                        "  {kind}: {large:.2} ms / {small:.2} ms = {:.2}",
+                        large / small
+                    );
+                }
+            }
+        }
+    }
+    let broken: Vec<String> = results.iter().filter_map(Outcome::broken).collect();
+    if let Some(path) = &args.json {
+        let document = json!({
+            "backend": format!("{:?}", args.backend).to_lowercase(),
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "results": results.iter().map(Outcome::to_json).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&document)?)?;
+        println!("\nwrote {}", path.display());
+    }
+    // Speed is for people to judge; a wrong answer fails the run (CI's smoke run relies on it).
+    anyhow::ensure!(
+        broken.is_empty(),
+        "the server misbehaved: {}",
+        broken.join("; ")
+    );
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! The benchmark's bulk fixture: bookings loaded straight through the store are real bookings
+//! that the API serves and counts.
+
+use chrono::{Duration, Utc};
+use kairos::{
+    domain::password::NewPassword,
+    store::{BulkBookings, sql::query},
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, on_both_backends};
+
+on_both_backends!(a_bulk_load_makes_bookings_the_api_serves);
+
+async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
+    let provider = app.user_with_role("provider").await;
+    let service = app.published_service(&provider, json!({})).await;
+    let service_id = service["id"].as_str().unwrap().parse().unwrap();
+    let hash = app
+        .state
+        .passwords
+        .hash(NewPassword::parse(PASSWORD.to_owned()).unwrap())
+        .await
+        .unwrap();
+    app.state
+        .store
+        .bulk_load(BulkBookings {
+            customers: 20,
+            sessions: 10,
+            bookings: 100,
+            password_hash: hash,
+            provider_id: provider.id,
+            service_id,
+            first_start: Utc::now() + Duration::days(3),
+            now: Utc::now(),
+        })
+        .await
+        .unwrap();
+
+    let bookings = "SELECT COUNT(*) FROM bookings WHERE status = 'Pending'";
+    assert_eq!(app.db.count(query(bookings)).await, 100);
+    let sessions = "SELECT COUNT(*) FROM sessions WHERE booked = 10 AND capacity = 10";
+    assert_eq!(app.db.count(query(sessions)).await, 10);
+    let users = "SELECT COUNT(*) FROM users WHERE email LIKE 'bulk-%@bench.invalid'";
+    assert_eq!(app.db.count(query(users)).await, 20);
+
+    // A loaded customer logs in with the password and sees their five bookings.
+    let customer = app.login("bulk-7@bench.invalid", PASSWORD).await;
+    let response = app
+        .request(Method::GET, &format!("/api/user/{}/bookings", customer.id))
+        .bearer_auth(&customer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let listed: Value = response.json().await.unwrap();
+    let listed = listed.as_array().expect("a list of bookings");
+    assert_eq!(listed.len(), 5);
+    assert!(listed.iter().all(|b| b["serviceId"] == service["id"]));
+
+    // The provider's session shows as full, so the API refuses one more booking.
+    let late = app.customer().await;
+    let session = listed[0]["sessionId"].as_str().unwrap();
+    let response = app
+        .post(
+            &format!("/api/user/{}/book", late.id),
+            &late.token,
+            &json!({ "sessionId": session }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
