@@ -1,8 +1,9 @@
 //! Settings: command-line flags and environment variables (flags win) into typed [`Settings`].
 
-use std::{fmt, path::PathBuf};
+use std::{fmt, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 /// A value that must not reach a log: its `Debug` is redacted.
 #[derive(Clone)]
@@ -43,7 +44,20 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub db_pool_size: u32,
     pub login_attempts_per_ip_per_minute: u32,
+    pub signups_per_ip_per_minute: u32,
+    pub refreshes_per_ip_per_minute: u32,
+    pub feed_reads_per_ip_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins allowed to call the API from a browser (CORS); empty means CORS is off.
+    pub cors_origins: Vec<String>,
     pub password_hash_concurrency: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body (answered 408).
+    pub body_read_timeout: Duration,
+    /// How long the server may take to answer (answered 503).
+    pub request_time_limit: Duration,
 }
 
 impl Default for Settings {
@@ -58,7 +72,15 @@ impl Default for Settings {
             public_url: None,
             db_pool_size: DEFAULT_DB_POOL_SIZE,
             login_attempts_per_ip_per_minute: DEFAULT_LOGINS_PER_IP,
+            signups_per_ip_per_minute: DEFAULT_SIGNUPS_PER_IP,
+            refreshes_per_ip_per_minute: DEFAULT_REFRESHES_PER_IP,
+            feed_reads_per_ip_per_minute: DEFAULT_FEED_READS_PER_IP,
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
             password_hash_concurrency: 1,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            request_time_limit: Duration::from_secs(30),
         }
     }
 }
@@ -67,6 +89,9 @@ const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 const DEFAULT_DATA_DIR: &str = "./data";
 const DEFAULT_DB_POOL_SIZE: u32 = 8;
 const DEFAULT_LOGINS_PER_IP: u32 = 60;
+const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
+const DEFAULT_REFRESHES_PER_IP: u32 = 120;
+const DEFAULT_FEED_READS_PER_IP: u32 = 60;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,6 +139,23 @@ pub struct SettingsArgs {
     /// Login attempts one IP address may make per minute, whatever the accounts.
     #[arg(long, env = "KAIROS_LOGINS_PER_IP", default_value_t = DEFAULT_LOGINS_PER_IP, global = true)]
     pub logins_per_ip: u32,
+    /// Sign-ups one IP address may make per minute.
+    #[arg(long, env = "KAIROS_SIGNUPS_PER_IP", default_value_t = DEFAULT_SIGNUPS_PER_IP, global = true)]
+    pub signups_per_ip: u32,
+    /// Token refreshes one IP address may make per minute.
+    #[arg(long, env = "KAIROS_REFRESHES_PER_IP", default_value_t = DEFAULT_REFRESHES_PER_IP, global = true)]
+    pub refreshes_per_ip: u32,
+    /// Calendar-feed reads one IP address may make per minute.
+    #[arg(long, env = "KAIROS_FEED_READS_PER_IP", default_value_t = DEFAULT_FEED_READS_PER_IP, global = true)]
+    pub feed_reads_per_ip: u32,
+    /// Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names
+    /// the client. From anyone else the header is ignored, so it cannot dodge the rate limits.
+    #[arg(long, env = "KAIROS_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network, global = true)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins (e.g. `https://app.example.org`, comma-separated) whose pages may call the API
+    /// from a browser. Unset, CORS is off.
+    #[arg(long, env = "KAIROS_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin, global = true)]
+    pub cors_origins: Vec<String>,
     /// Log lines as text or JSON.
     #[arg(long, env = "KAIROS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -159,9 +201,38 @@ impl SettingsArgs {
                 .map(|url| url.trim_end_matches('/').to_owned()),
             db_pool_size: self.db_pool_size,
             login_attempts_per_ip_per_minute: self.logins_per_ip,
+            signups_per_ip_per_minute: self.signups_per_ip,
+            refreshes_per_ip_per_minute: self.refreshes_per_ip,
+            feed_reads_per_ip_per_minute: self.feed_reads_per_ip,
+            trusted_proxies: self.trusted_proxies,
+            cors_origins: self.cors_origins,
             ..Settings::default()
         }
     }
+}
+
+/// An address (`10.0.0.5`) or a network (`10.0.0.0/8`).
+fn parse_network(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{value}` is not an IP address or network"))
+}
+
+/// `scheme://host[:port]`, nothing more: a browser's `Origin` is compared with it exactly.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{value}` is not an origin like https://app.example.org"))?;
+    if rest.is_empty() || rest.contains(['/', '*', '?', '#', ' ', '@']) {
+        return Err(format!(
+            "`{value}` is not an origin like https://app.example.org"
+        ));
+    }
+    Ok(value.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -183,6 +254,41 @@ mod tests {
                 command: AdminCommand::Create { .. }
             })
         ));
+    }
+
+    #[test]
+    fn proxies_and_origins_are_checked_when_parsed() {
+        let cli = Cli::try_parse_from([
+            "kairos",
+            "--trusted-proxies",
+            "10.0.0.0/8, 192.168.1.7",
+            "--cors-origins",
+            "https://App.example.org/,http://localhost:3000",
+        ])
+        .expect("parse");
+        let settings = cli.settings.into_settings();
+        assert_eq!(
+            settings.trusted_proxies,
+            vec![
+                "10.0.0.0/8".parse::<IpNet>().expect("net"),
+                "192.168.1.7/32".parse::<IpNet>().expect("net")
+            ]
+        );
+        assert_eq!(
+            settings.cors_origins,
+            ["https://app.example.org", "http://localhost:3000"]
+        );
+        for bad in [
+            ["--trusted-proxies", "example.org"],
+            ["--cors-origins", "*"],
+            ["--cors-origins", "https://a.org/path"],
+            ["--cors-origins", "app.example.org"],
+        ] {
+            assert!(
+                Cli::try_parse_from(["kairos", bad[0], bad[1]]).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The client took too long to send its body.
+    #[error("request timeout")]
+    RequestTimeout,
+    /// The server took too long to answer (the database is slow or stuck).
+    #[error("timed out")]
+    TimedOut,
     /// Fields that do not hold; each is reported next to its name.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
@@ -114,6 +120,8 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
             Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -155,6 +163,18 @@ impl ApiError {
                 "payload_too_large",
                 "Payload too large",
                 "The request body is over the 64 KiB limit.".to_owned(),
+                None,
+            ),
+            Self::RequestTimeout => (
+                "request_timeout",
+                "Request timeout",
+                "The request body did not arrive in time.".to_owned(),
+                None,
+            ),
+            Self::TimedOut => (
+                "timed_out",
+                "Service unavailable",
+                "The server could not answer in time; try again shortly.".to_owned(),
                 None,
             ),
             Self::Validation(errors) => (
@@ -217,7 +237,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = match &self {
             Self::TooManyRequests { retry_after } => Some(retry_after_secs(*retry_after)),
-            Self::Unavailable(_) => Some(1),
+            Self::Unavailable(_) | Self::TimedOut => Some(1),
             _ => None,
         };
         let www_authenticate = match &self {

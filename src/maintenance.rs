@@ -34,6 +34,6 @@ pub async fn run_once(state: &AppState) -> Result<u64, StoreError> {
     let window = chrono::Duration::from_std(FAILED_LOGIN_WINDOW).unwrap_or_default();
     state.store.purge_login_failures(now - window).await?;
     state.store.purge_idempotency_keys(now).await?;
-    state.login_limiter.forget_idle();
+    state.rate_limits.forget_idle();
     Ok(completed)
 }

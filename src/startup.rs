@@ -16,6 +16,7 @@ use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyDeadlineLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use utoipa_swagger_ui::SwaggerUi;
@@ -25,14 +26,14 @@ use crate::{
     auth::{
         accounts::ensure_admin,
         password::PasswordHasher,
-        throttle::IpRateLimiter,
+        throttle::RateLimits,
         tokens::{TokenKeys, signing_secret},
     },
     config::Settings,
     error::ApiError,
     maintenance,
     metrics::{self, Metrics},
-    ops,
+    middleware, ops,
     state::AppState,
     store::{self, Location},
     web,
@@ -80,9 +81,7 @@ impl Application {
             store,
             tokens: Arc::new(TokenKeys::new(&secret)),
             passwords,
-            login_limiter: Arc::new(IpRateLimiter::per_minute(
-                settings.login_attempts_per_ip_per_minute,
-            )),
+            rate_limits: Arc::new(RateLimits::new(&settings)),
             metrics: Arc::new(Metrics::default()),
             settings: Arc::new(settings),
             public_url: public_url.into(),
@@ -120,14 +119,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let maintenance = tokio::spawn(maintenance::run(self.state.clone()));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let header_read_timeout = self.state.settings.header_read_timeout;
+        crate::serve::serve(self.listener, self.router, header_read_timeout, shutdown).await;
         maintenance.abort();
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 
@@ -159,11 +154,22 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
                 }))
-                .layer(DefaultBodyLimit::max(BODY_LIMIT))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     metrics::track,
-                )),
+                ))
+                .option_layer(middleware::cors(&state.settings.cors_origins))
+                .layer(axum::middleware::from_fn(
+                    middleware::refuse_oversized_bodies,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::limit_time,
+                ))
+                .layer(RequestBodyDeadlineLayer::new(
+                    state.settings.body_read_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
         .with_state(state)
 }

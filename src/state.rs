@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::{password::PasswordHasher, throttle::IpRateLimiter, tokens::TokenKeys},
+    auth::{password::PasswordHasher, throttle::RateLimits, tokens::TokenKeys},
     config::Settings,
     metrics::Metrics,
     store::Store,
@@ -14,7 +14,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: Arc<TokenKeys>,
     pub passwords: PasswordHasher,
-    pub login_limiter: Arc<IpRateLimiter>,
+    pub rate_limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
     /// How clients reach this server, without a trailing slash (for links it hands out).

@@ -29,15 +29,42 @@ where
         if !has_json_content_type(req.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
-            }
-        })?;
+        let AppBytes(body) = AppBytes::from_request(req, state).await?;
         parse_json(&body).map(AppJson)
     }
+}
+
+/// A raw body: 413 over the body limit, 408 when the client is too slow sending it.
+#[derive(Debug, Clone, Default)]
+pub struct AppBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for AppBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(AppBytes)
+            .map_err(|rejection| unreadable_body(&rejection, rejection.status()))
+    }
+}
+
+/// Why a body could not be read, as the problem to answer.
+pub fn unreadable_body(
+    rejection: &(dyn std::error::Error + 'static),
+    status: StatusCode,
+) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge;
+    }
+    let mut cause = Some(rejection);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::RequestTimeout;
+        }
+        cause = err.source();
+    }
+    ApiError::bad_request("unreadable_body", rejection.to_string())
 }
 
 pub fn has_json_content_type(headers: &HeaderMap) -> bool {

@@ -18,12 +18,12 @@ use crate::{
     api::{
         access::{owned_service, path_user, time_page},
         catalogue::RangeQuery,
-        docs::{AuthErrors, InputErrors, NotFound, Unavailable},
+        docs::{AuthErrors, InputErrors, NotFound, RateLimited, Unavailable},
         extract::{AppPath, AppQuery},
         paged,
     },
     auth::{
-        AuthUser,
+        AuthUser, ClientIp,
         tokens::{hash_refresh_token, new_refresh_token},
     },
     domain::{
@@ -207,15 +207,17 @@ const FEED_HISTORY_DAYS: i64 = 180;
         (status = 200, description = "RFC 5545 iCalendar, with an `ETag`",
             content_type = "text/calendar", body = String),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag"),
-        InputErrors, NotFound, Unavailable,
+        InputErrors, NotFound, RateLimited, Unavailable,
     )
 )]
 async fn calendar_feed(
     State(state): State<AppState>,
+    client: ClientIp,
     AppPath(PathId(user_id)): AppPath<PathId>,
     AppQuery(query): AppQuery<FeedQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    state.rate_limits.feed.admit(client)?;
     if !state
         .store
         .is_calendar_feed(user_id, hash_refresh_token(&query.token))

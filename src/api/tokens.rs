@@ -1,12 +1,9 @@
 //! Login sessions and their tokens: log in, refresh, revoke, log out, and an admin's forced
 //! logout of a user.
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
-    body::Bytes,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderMap, StatusCode},
 };
 use serde::{Deserialize, Serialize};
@@ -16,10 +13,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     api::{
         docs::{AuthErrors, BodyErrors, InputErrors, NotFound, RateLimited, Unavailable},
-        extract::{AppJson, AppPath, optional_json},
+        extract::{AppBytes, AppJson, AppPath, optional_json},
         users::Credentials,
     },
-    auth::{Admin, AuthUser, extract::bearer_token, login, tokens::ACCESS_TOKEN_SECONDS},
+    auth::{Admin, AuthUser, ClientIp, extract::bearer_token, login, tokens::ACCESS_TOKEN_SECONDS},
     domain::{clock, id::PathId, user::User},
     error::ApiError,
     state::AppState,
@@ -63,10 +60,10 @@ pub struct LoginResponse {
 )]
 async fn log_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     AppJson(body): AppJson<Credentials>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let (user, issued) = login::log_in(&state, peer.ip(), &body.email, body.password).await?;
+    let (user, issued) = login::log_in(&state, client, &body.email, body.password).await?;
     Ok(Json(LoginResponse {
         user,
         token: issued.access_token,
@@ -109,9 +106,11 @@ pub struct RefreshResponse {
 )]
 async fn refresh(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    AppBytes(body): AppBytes,
 ) -> Result<Json<RefreshResponse>, ApiError> {
+    state.rate_limits.refresh.admit(client)?;
     let presented = presented_refresh_token(&headers, &body)?;
     let issued = login::refresh(&state, &presented).await?;
     Ok(Json(RefreshResponse {
@@ -137,7 +136,7 @@ async fn refresh(
 async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    AppBytes(body): AppBytes,
 ) -> Result<StatusCode, ApiError> {
     let presented = presented_refresh_token(&headers, &body)?;
     login::revoke(&state, &presented).await?;

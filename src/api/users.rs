@@ -8,10 +8,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     api::{
-        docs::{AuthErrors, BodyErrors, Unavailable},
+        docs::{AuthErrors, BodyErrors, RateLimited, Unavailable},
         extract::AppJson,
     },
-    auth::{AuthUser, accounts::register},
+    auth::{AuthUser, ClientIp, accounts::register},
     domain::{
         FieldError, clock,
         email::Email,
@@ -47,13 +47,15 @@ pub struct Credentials {
         (status = 201, description = "The account was created", body = User),
         (status = 409, description = "An account has this e-mail address (`email_taken`)",
             body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors, Unavailable,
+        BodyErrors, RateLimited, Unavailable,
     )
 )]
 async fn sign_up(
     State(state): State<AppState>,
+    client: ClientIp,
     AppJson(body): AppJson<Credentials>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
+    state.rate_limits.signup.admit(client)?;
     let user = register(
         state.store.as_ref(),
         &state.passwords,

@@ -1,13 +1,12 @@
 //! Logging in, refreshing and revoking: the procedures behind `/api/login`, `/api/refresh`,
 //! `/api/revoke` and the web login form.
 
-use std::net::IpAddr;
-
 use chrono::Duration;
 use uuid::Uuid;
 
 use crate::{
     auth::{
+        ClientIp,
         throttle::{FAILED_LOGIN_WINDOW, MAX_FAILED_LOGINS},
         tokens::{hash_refresh_token, login_session_expiry, new_refresh_token},
     },
@@ -33,14 +32,11 @@ pub struct Issued {
 /// the window, every attempt for it answers 429 until the window passes.
 pub async fn log_in(
     state: &AppState,
-    client_ip: IpAddr,
+    client: ClientIp,
     email: &str,
     password: String,
 ) -> Result<(User, Issued), ApiError> {
-    state
-        .login_limiter
-        .check(client_ip)
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
+    state.rate_limits.login.admit(client)?;
     let email_key = email::lookup_key(email);
     let now = clock::now();
     let window =

@@ -1,12 +1,40 @@
-//! Throttling logins: per account (in the database, so every instance agrees) and per client IP.
+//! Throttling: failed logins per account (in the database, so every instance agrees), and
+//! sign-ups, logins, refreshes and calendar-feed reads per client IP (in memory, per instance).
 
 use std::{net::IpAddr, num::NonZeroU32, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 
+use crate::{auth::ClientIp, config::Settings, error::ApiError};
+
 /// Failed logins for one address within the window before further attempts wait it out.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const FAILED_LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The per-address limits of the routes an anonymous client can hammer.
+pub struct RateLimits {
+    pub signup: IpRateLimiter,
+    pub login: IpRateLimiter,
+    pub refresh: IpRateLimiter,
+    pub feed: IpRateLimiter,
+}
+
+impl RateLimits {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            signup: IpRateLimiter::per_minute(settings.signups_per_ip_per_minute),
+            login: IpRateLimiter::per_minute(settings.login_attempts_per_ip_per_minute),
+            refresh: IpRateLimiter::per_minute(settings.refreshes_per_ip_per_minute),
+            feed: IpRateLimiter::per_minute(settings.feed_reads_per_ip_per_minute),
+        }
+    }
+
+    pub fn forget_idle(&self) {
+        for limiter in [&self.signup, &self.login, &self.refresh, &self.feed] {
+            limiter.forget_idle();
+        }
+    }
+}
 
 /// Attempts per minute from one IP address, across all accounts.
 pub struct IpRateLimiter {
@@ -26,6 +54,12 @@ impl IpRateLimiter {
         self.limiter.check_key(&ip).map_err(|not_until| {
             not_until.wait_time_from(governor::clock::DefaultClock::default().now())
         })
+    }
+
+    /// Counts one request from the client: 429 with `Retry-After` once the allowance is spent.
+    pub fn admit(&self, ClientIp(ip): ClientIp) -> Result<(), ApiError> {
+        self.check(ip)
+            .map_err(|retry_after| ApiError::TooManyRequests { retry_after })
     }
 
     /// Forgets addresses whose allowance is full again, so the map does not grow for ever.

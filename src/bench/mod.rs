@@ -75,7 +75,8 @@ pub struct BenchArgs {
     pub json: Option<PathBuf>,
     /// Drive a server already running here (e.g. `http://127.0.0.1:8080`) instead of starting
     /// one. Its admin comes from KAIROS_BENCH_ADMIN_EMAIL and KAIROS_BENCH_ADMIN_PASSWORD; start
-    /// it with KAIROS_LOGINS_PER_IP raised, since every customer logs in from this one address.
+    /// it with KAIROS_LOGINS_PER_IP and KAIROS_SIGNUPS_PER_IP raised, since every customer signs
+    /// up and logs in from this one address.
     /// `scale` is skipped (it loads bookings straight into the database) and RSS is not shown.
     #[arg(long)]
     pub url: Option<String>,

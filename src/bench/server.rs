@@ -91,7 +91,11 @@ impl Server {
             .env("RUST_LOG", "warn,kairos=info,sqlx=error")
             .env("KAIROS_ADMIN_EMAIL", ADMIN_EMAIL)
             .env("KAIROS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            // Every benchmark client comes from 127.0.0.1.
             .env("KAIROS_LOGINS_PER_IP", "100000000")
+            .env("KAIROS_SIGNUPS_PER_IP", "100000000")
+            .env("KAIROS_REFRESHES_PER_IP", "100000000")
+            .env("KAIROS_FEED_READS_PER_IP", "100000000")
             .env("KAIROS_DB_POOL_SIZE", pool_size.to_string())
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped());

@@ -1,12 +1,10 @@
 //! `/`, `/login`, `/signup` and `/logout`: the seed's login page, and getting in and out.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{ConnectInfo, Query, State},
+    extract::{Query, State},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -20,7 +18,7 @@ use super::{
     session::{MaybeViewer, Nav, Viewer, WebForm, session_cookies, visitor_csrf, without_session},
 };
 use crate::{
-    auth::{accounts::register, login},
+    auth::{ClientIp, accounts::register, login},
     domain::{clock, user::Role},
     state::AppState,
 };
@@ -96,11 +94,11 @@ struct LoginForm {
 /// Logs in like `POST /api/login`, with the tokens in cookies; back to the page that asked.
 async fn log_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     jar: CookieJar,
     WebForm(form): WebForm<LoginForm>,
 ) -> Result<Response, WebError> {
-    match login::log_in(&state, peer.ip(), &form.email, form.password).await {
+    match login::log_in(&state, client, &form.email, form.password).await {
         Ok((user, issued)) => {
             let target =
                 safe_next(form.next.as_deref()).unwrap_or_else(|| format!("/user/{}", user.id));
@@ -143,10 +141,11 @@ struct SignupForm {
 /// Signs up like `POST /api/users`, then logs straight in.
 async fn sign_up(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientIp,
     jar: CookieJar,
     WebForm(form): WebForm<SignupForm>,
 ) -> Result<Response, WebError> {
+    state.rate_limits.signup.admit(client)?;
     let registered = register(
         state.store.as_ref(),
         &state.passwords,
@@ -167,7 +166,7 @@ async fn sign_up(
         };
         return Ok((status, jar, page).into_response());
     }
-    let (user, issued) = login::log_in(&state, peer.ip(), &form.email, form.password).await?;
+    let (user, issued) = login::log_in(&state, client, &form.email, form.password).await?;
     Ok((
         session_cookies(&state, jar, &issued),
         see(&format!("/user/{}", user.id)),

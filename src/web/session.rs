@@ -3,7 +3,7 @@
 //! coming from this site.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, State},
+    extract::{FromRequest, FromRequestParts, Request, State, rejection::FormRejection},
     http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::WebError;
 use crate::{
+    api::extract::unreadable_body,
     auth::{
         AuthUser,
         login::{self, Issued},
@@ -252,7 +253,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for WebForm<T> {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
             .await
             .map_err(|rejection| {
-                WebError::from(ApiError::bad_request("bad_form", rejection.body_text()))
+                WebError::from(match &rejection {
+                    FormRejection::BytesRejection(bytes) => unreadable_body(bytes, bytes.status()),
+                    other => ApiError::bad_request("bad_form", other.body_text()),
+                })
             })?;
         let token = pairs
             .iter()

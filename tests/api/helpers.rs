@@ -53,6 +53,37 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Like `on_both_backends!`, on servers whose settings `$configure` (a `fn(&mut Settings)`)
+/// changed first.
+macro_rules! on_both_backends_with {
+    ($configure:ident => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = crate::helpers::spawn_app_with(
+                    crate::helpers::Backend::Sqlite,
+                    super::$configure,
+                )
+                .await;
+                super::$name(app.expect("SQLite is always available")).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = crate::helpers::spawn_app_with(
+                    crate::helpers::Backend::Postgres,
+                    super::$configure,
+                )
+                .await;
+                if let Some(app) = app {
+                    super::$name(app).await;
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use on_both_backends_with;
+
 pub struct TestApp {
     pub backend: Backend,
     pub address: String,
@@ -102,7 +133,11 @@ pub async fn spawn_app_with(
         admin_email: Some(ADMIN_EMAIL.to_owned()),
         admin_password: Some(Secret::new(ADMIN_PASSWORD.to_owned())),
         db_pool_size: 4,
+        // Every test client is 127.0.0.1; the rate-limit tests set their own.
         login_attempts_per_ip_per_minute: 100_000,
+        signups_per_ip_per_minute: 100_000,
+        refreshes_per_ip_per_minute: 100_000,
+        feed_reads_per_ip_per_minute: 100_000,
         password_hash_concurrency: 2,
         ..Settings::default()
     };

@@ -13,6 +13,7 @@ mod bookings;
 mod browser;
 mod concurrency;
 mod fixtures;
+mod hardening;
 mod operations;
 mod pages;
 mod schedule;
