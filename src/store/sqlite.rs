@@ -236,9 +236,17 @@ impl Backend for Sqlite {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        // Through the writer: ready means able to write, not only to read.
-        self.write(|conn| {
-            Box::pin(async move { conn.execute(super::sql::query("SELECT 1")).await.map(drop) })
+        // Through the writer, and a real change: ready means a write can be committed.
+        let now = crate::domain::clock::now();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let heartbeat = super::sql::query(
+                    "INSERT INTO readiness (id, checked_at) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .bind(now);
+                conn.execute(heartbeat).await.map(drop)
+            })
         })
         .await
     }

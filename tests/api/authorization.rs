@@ -74,7 +74,7 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let x2 = app.session(&p, &s, 48, 50).await;
     let ba = app.booked(&a, &x).await;
     let bb = app.booked(&b, &x).await;
-    let (pid, qid, aid, bid) = (p.id, q.id, a.id, b.id);
+    let (pid, qid, aid, bid, adminid) = (p.id, q.id, a.id, b.id, admin.id);
     let (sid, sqid, xid, baid, bbid) = (id_of(&s), id_of(&sq), id_of(&x), id_of(&ba), id_of(&bb));
     let notes = Some(json!({ "notes": "hello" }));
     let cases = vec![
@@ -409,6 +409,33 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
             None,
             &[],
         ),
+        // Accounts: your own by token; the rest is for admins.
+        destructive(
+            Method::PUT,
+            "/api/users".into(),
+            Some(json!({ "email": "new@example.org" })),
+            &[CustomerA, CustomerB, ProviderP, ProviderQ, Admin],
+        ),
+        case(Method::GET, "/api/users".into(), None, &[Admin]),
+        destructive(
+            Method::PATCH,
+            format!("/api/users/{bid}"),
+            Some(json!({ "role": "admin" })),
+            &[Admin],
+        ),
+        destructive(
+            Method::POST,
+            format!("/api/user/{adminid}/create"),
+            Some(json!({ "email": "made@example.org", "password": "a fine long passphrase" })),
+            &[Admin],
+        ),
+        destructive(
+            Method::POST,
+            format!("/api/user/{aid}/create"),
+            Some(json!({ "email": "made@example.org", "password": "a fine long passphrase" })),
+            &[Admin],
+        ),
+        destructive(Method::POST, format!("/api/logout/{bid}"), None, &[Admin]),
         // The calendar feed takes its token, not a bearer token.
         case(
             Method::GET,
@@ -439,7 +466,11 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
             if let Some(body) = &case.body {
                 request = request.json(body);
             }
-            let status = request.send().await.unwrap().status();
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let headers = format!("{:?}", response.headers());
+            let text = format!("{headers}\n{}", response.text().await.unwrap());
+            assert_discloses_nothing(&text, *who, &logins, &case.path);
             cells += 1;
             let refused = matches!(
                 status,
@@ -490,6 +521,21 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         assert_eq!(status, "Pending");
     }
     assert_eq!(app.seats(xid).await, (2, 2));
+    let users = app.db.count(query("SELECT COUNT(*) FROM users")).await;
+    assert_eq!(users, 5, "no account was made");
+    let (role,): (String,) = app
+        .db
+        .one(query("SELECT role FROM users WHERE id = $1").bind(bid))
+        .await;
+    assert_eq!(role, "customer");
+    let live = app
+        .db
+        .count(
+            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+                .bind(bid),
+        )
+        .await;
+    assert_eq!(live, 1, "only an admin can log B out");
     let services = app.db.count(query("SELECT COUNT(*) FROM services")).await;
     assert_eq!(services, 2);
     let sessions = app.db.count(query("SELECT COUNT(*) FROM sessions")).await;
@@ -503,4 +549,22 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         Some("hello"),
         "only the allowed note edits landed"
     );
+}
+
+/// No answer holds a password hash, and only admins see other people's e-mail addresses.
+fn assert_discloses_nothing(text: &str, who: Who, logins: &[(Who, Option<&Login>)], path: &str) {
+    assert!(!text.contains("$argon2"), "{who:?} {path}: a password hash");
+    if who == Who::Admin {
+        return;
+    }
+    for (other, login) in logins {
+        if let Some(login) = login
+            && *other != who
+        {
+            assert!(
+                !text.contains(&login.email),
+                "{who:?} {path}: {other:?}'s e-mail address"
+            );
+        }
+    }
 }

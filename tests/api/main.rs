@@ -17,5 +17,6 @@ mod hardening;
 mod operations;
 mod pages;
 mod schedule;
+mod security;
 mod services;
 mod tokens;
