@@ -25,6 +25,7 @@ pub struct Login {
     pub id: String,
     pub email: String,
     pub token: String,
+    pub refresh_token: String,
 }
 
 pub async fn login(http: &Http, email: &str, password: &str) -> Result<Login> {
@@ -41,6 +42,10 @@ pub async fn login(http: &Http, email: &str, password: &str) -> Result<Login> {
         id: body["id"].as_str().context("an id")?.to_owned(),
         email: email.to_owned(),
         token: body["token"].as_str().context("a token")?.to_owned(),
+        refresh_token: body["refreshToken"]
+            .as_str()
+            .context("a refresh token")?
+            .to_owned(),
     })
 }
 

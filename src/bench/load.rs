@@ -56,14 +56,12 @@ impl Outcome {
     /// twice.
     pub fn broken(&self) -> Option<String> {
         let server_errors: u64 = self.statuses.range(500..).map(|(_, n)| n).sum();
-        let oversold = self
-            .notes
-            .get("oversold")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        (server_errors > 0 || self.failures > 0 || oversold > 0).then(|| {
+        let note = |key: &str| self.notes.get(key).and_then(Value::as_i64).unwrap_or(0);
+        let (oversold, locked) = (note("oversold"), note("databaseIsLocked"));
+        (server_errors > 0 || self.failures > 0 || oversold > 0 || locked > 0).then(|| {
             format!(
-                "{}: {server_errors} server errors, {} unanswered, {oversold} oversold",
+                "{}: {server_errors} server errors, {} unanswered, {oversold} oversold, \
+                 {locked} \"database is locked\"",
                 self.name, self.failures
             )
         })

@@ -29,6 +29,7 @@ pub enum Scenario {
     Book,
     Rush,
     Login,
+    Mixed,
     Scale,
 }
 
@@ -45,7 +46,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ceiling,read,book,rush,login,scale"
+        default_value = "ceiling,read,book,rush,login,mixed,scale"
     )]
     pub scenarios: Vec<Scenario>,
     /// The database the server under test uses.
@@ -64,6 +65,9 @@ pub struct BenchArgs {
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Seconds the `mixed` scenario runs (steady load, so longer than the others).
+    #[arg(long, default_value_t = 60)]
+    pub mixed_seconds: u64,
     /// Customers made for the run (logged in; `rush` has each of them try once).
     #[arg(long, default_value_t = 320)]
     pub customers: usize,
@@ -122,6 +126,7 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
         Scenario::Book,
         Scenario::Rush,
         Scenario::Login,
+        Scenario::Mixed,
     ]
     .into_iter()
     .any(wants)
@@ -190,6 +195,26 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
                 record(outcome, &mut results);
             }
         }
+        if wants(Scenario::Mixed) {
+            let pid = own.as_ref().map(|(_, server)| server.pid());
+            let duration = Duration::from_secs(args.mixed_seconds.max(1));
+            let sampling = pid.map(|pid| tokio::spawn(sample_rss(pid, duration)));
+            let mut outcome = scenarios::mixed(&world, &args, duration).await;
+            if let Some(Ok((first, peak, last))) = match sampling {
+                Some(task) => Some(task.await),
+                None => None,
+            } {
+                outcome.notes.insert("rssFirstMb".into(), json!(first));
+                outcome.notes.insert("rssPeakMb".into(), json!(peak));
+                outcome.notes.insert("rssLastMb".into(), json!(last));
+            }
+            if let Some((_, server)) = &own {
+                outcome
+                    .notes
+                    .insert("databaseIsLocked".into(), json!(server.locked_errors()));
+            }
+            record(outcome, &mut results);
+        }
         if let Some((data, server)) = own {
             server.stop()?;
             data.drop_database().await;
@@ -243,4 +268,19 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
         broken.join("; ")
     );
     Ok(())
+}
+
+/// The server's resident memory over `duration`, sampled every 250 ms: (first, peak, last) MB.
+async fn sample_rss(pid: u32, duration: Duration) -> (f64, f64, f64) {
+    let started = std::time::Instant::now();
+    let (mut first, mut peak, mut last) = (None, 0.0_f64, 0.0);
+    while started.elapsed() < duration {
+        if let Some(mb) = server::rss_mb_of(pid) {
+            first.get_or_insert(mb);
+            peak = peak.max(mb);
+            last = mb;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    (first.unwrap_or(0.0), peak, last)
 }

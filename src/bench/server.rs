@@ -3,6 +3,10 @@
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use anyhow::{Context, Result, bail};
@@ -76,6 +80,8 @@ impl Data {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// Log lines saying "database is locked": SQLite's SQLITE_BUSY reaching the surface.
+    locked: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -114,24 +120,33 @@ impl Server {
                 break addr.to_owned();
             }
         };
-        std::thread::spawn(move || lines.for_each(drop));
+        let locked = Arc::new(AtomicU64::new(0));
+        let seen = Arc::clone(&locked);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if line.contains("database is locked") {
+                    seen.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
         Ok(Self {
             child,
             url: format!("http://{addr}"),
+            locked,
         })
     }
 
     /// The server's resident memory now, from `/proc` (Linux).
     pub fn rss_mb(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some(kb / 1024.0)
+        rss_mb_of(self.child.id())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn locked_errors(&self) -> u64 {
+        self.locked.load(Ordering::Relaxed)
     }
 
     /// Stops it the way an operator would (SIGTERM) and waits.
@@ -149,4 +164,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process's resident memory now, from `/proc` (Linux).
+pub fn rss_mb_of(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
