@@ -60,7 +60,8 @@ pub struct BookRequest {
     params(
         ("userID" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII \
-            characters, unique per attempt"),
+            characters, unique per attempt", pattern = "^[!-~]{1,255}$", min_length = 1,
+            max_length = 255),
     ),
     request_body = BookRequest,
     security(("bearer" = [])),
@@ -191,6 +192,7 @@ pub struct CurrentQuery {
     #[serde(rename = "as")]
     #[param(rename = "as", inline)]
     pub as_param: Option<AsParam>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -249,6 +251,7 @@ pub struct AllQuery {
     pub from: Option<DateTime<Utc>>,
     /// Sessions starting before.
     pub to: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -47,6 +47,7 @@ pub struct CatalogueQuery {
     #[serde(rename = "providerId")]
     #[param(rename = "providerId")]
     pub provider_id: Option<Uuid>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -109,6 +110,7 @@ async fn published(state: &AppState, service_id: Uuid) -> Result<Service, ApiErr
 pub struct RangeQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -99,7 +99,20 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         );
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    let parsed = serde_path_to_error::deserialize(&mut deserializer);
+    let value = match parsed {
+        Ok(value) => value,
+        // JSON has one number type: `60.0` is the integer 60 (JSON Schema agrees), which serde
+        // will not read into an integer. Rare, so only then is the body read a second time.
+        Err(err) if err.inner().to_string().contains("invalid type: floating point") => {
+            let mut tree: serde_json::Value = serde_json::from_slice(body).map_err(|err| {
+                ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {err}."))
+            })?;
+            integral_floats_to_integers(&mut tree);
+            return serde_path_to_error::deserialize(tree).map_err(json_error);
+        }
+        Err(err) => return Err(json_error(err)),
+    };
     deserializer.end().map_err(|err| {
         ApiError::bad_request(
             "malformed_json",
@@ -107,6 +120,28 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// Rewrites every number with no fractional part (`60.0`, `1e3`) as an integer, in place.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // In range and whole, so the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = serde_json::Value::from(whole);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(integral_floats_to_integers);
+        }
+        _ => {}
+    }
 }
 
 fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -143,7 +178,9 @@ pub fn optional_json<T: DeserializeOwned + Default>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    // The OpenAPI document marks an optional body nullable, so `null` means "left out" too.
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
         Ok(T::default())
     } else if has_json_content_type(headers) {
         parse_json(body)

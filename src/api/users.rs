@@ -35,7 +35,7 @@ pub struct Credentials {
     #[schema(example = "ann@example.org")]
     pub email: String,
     /// 8 to 128 characters, taken exactly as typed; the most common passwords are refused.
-    #[schema(example = "a long and unusual passphrase", format = Password)]
+    #[schema(example = "a long and unusual passphrase", format = Password, min_length = 8, max_length = 128)]
     pub password: String,
 }
 
@@ -73,7 +73,7 @@ async fn sign_up(
 pub struct AccountChanges {
     #[schema(example = "ann@example.org")]
     pub email: Option<String>,
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 

@@ -12,6 +12,7 @@ pub const MAX_LIMIT: u32 = 200;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// How many items to return: 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Where to continue, as given in the previous page's `Link: <...>; rel="next"`.
     pub cursor: Option<String>,

@@ -1014,6 +1014,7 @@ async fn every_page_by_every_role_on_own_and_others_objects(app: TestApp) {
             );
         }
     }
+    println!("pages authorization matrix: {cells} cells");
     assert!(cells > 100, "{cells} cells");
     // The refused forms changed nothing.
     let (status, notes): (String, Option<String>) = app

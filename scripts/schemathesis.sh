@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Fuzzes the API from its own OpenAPI document with Schemathesis 4 (all phases, every check
+# but the few that scripts/schemathesis.toml switches off and says why, a fixed seed) as a
+# customer, a provider and an admin, against a fresh server on SQLite.
+# Usage: scripts/schemathesis.sh [max examples per operation, default 20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+examples="${1:-20}"
+seed=20261122
+venv="${KAIROS_SCHEMATHESIS_VENV:-target/schemathesis-venv}"
+if [ ! -x "$venv/bin/st" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "schemathesis>=4,<5"
+fi
+"$venv/bin/st" --version
+
+cargo build --quiet
+data="$(mktemp -d)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+admin_email="admin@schemathesis.invalid"
+password="the fuzzing run's passphrase"
+KAIROS_ADDR="127.0.0.1:$port" KAIROS_DATA_DIR="$data" DATABASE_URL="" \
+    KAIROS_ADMIN_EMAIL="$admin_email" KAIROS_ADMIN_PASSWORD="$password" \
+    KAIROS_LOGINS_PER_IP=100000000 KAIROS_SIGNUPS_PER_IP=100000000 \
+    KAIROS_REFRESHES_PER_IP=100000000 KAIROS_FEED_READS_PER_IP=100000000 \
+    RUST_LOG=warn target/debug/kairos >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 100); do
+    curl -sf "$base/readyz" >/dev/null && break
+    sleep 0.1
+done
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+login() {
+    curl -sf "$base/api/login" -H 'content-type: application/json' \
+        -d "{\"email\": \"$1\", \"password\": \"$password\"}"
+}
+admin="$(login "$admin_email")"
+admin_id="$(echo "$admin" | json '["id"]')"
+admin_token="$(echo "$admin" | json '["token"]')"
+for role in provider customer; do
+    curl -sf "$base/api/user/$admin_id/create" -H "authorization: Bearer $admin_token" \
+        -H 'content-type: application/json' \
+        -d "{\"email\": \"$role@schemathesis.invalid\", \"password\": \"$password\", \"role\": \"$role\"}" >/dev/null
+done
+provider="$(login provider@schemathesis.invalid)"
+customer="$(login customer@schemathesis.invalid)"
+provider_id="$(echo "$provider" | json '["id"]')"
+provider_token="$(echo "$provider" | json '["token"]')"
+# A published service with sessions, so there is something real to book.
+service_id="$(curl -sf "$base/api/user/$provider_id/services/create/publish" \
+    -H "authorization: Bearer $provider_token" -H 'content-type: application/json' \
+    -d '{"name": "Fuzzed yoga", "durationMinutes": 60, "capacity": 50, "timeZone": "UTC"}' | json '["id"]')"
+curl -sf "$base/api/user/$provider_id/services/$service_id/sessions" \
+    -H "authorization: Bearer $provider_token" -H 'content-type: application/json' \
+    -d '{"startsAt": "2030-01-07T09:00:00Z", "repeat": {"weekdays": ["monday"], "count": 10}}' >/dev/null
+
+failed=0
+for who in customer provider admin; do
+    case "$who" in
+        customer) token="$(echo "$customer" | json '["token"]')" ;;
+        provider) token="$provider_token" ;;
+        admin) token="$admin_token" ;;
+    esac
+    echo "== schemathesis as the $who =="
+    # Logging out would end the very login the run authenticates with.
+    if ! "$venv/bin/st" --config-file scripts/schemathesis.toml run "$base/api/openapi.json" \
+        --phases examples,coverage,fuzzing,stateful --seed "$seed" \
+        --max-examples "$examples" --generation-database none --no-color \
+        --exclude-path /api/logout --exclude-path /api/revoke \
+        --header "Authorization: Bearer $token" \
+        --report junit --report-junit-path "target/schemathesis-$who.xml"; then
+        failed=1
+    fi
+done
+if grep -q "panicked" "$data/server.log"; then
+    echo "the server panicked:"; grep -m5 "panicked" "$data/server.log"; failed=1
+fi
+exit "$failed"
