@@ -104,9 +104,17 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         Ok(value) => value,
         // JSON has one number type: `60.0` is the integer 60 (JSON Schema agrees), which serde
         // will not read into an integer. Rare, so only then is the body read a second time.
-        Err(err) if err.inner().to_string().contains("invalid type: floating point") => {
+        Err(err)
+            if err
+                .inner()
+                .to_string()
+                .contains("invalid type: floating point") =>
+        {
             let mut tree: serde_json::Value = serde_json::from_slice(body).map_err(|err| {
-                ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {err}."))
+                ApiError::bad_request(
+                    "malformed_json",
+                    format!("The body is not valid JSON: {err}."),
+                )
             })?;
             integral_floats_to_integers(&mut tree);
             return serde_path_to_error::deserialize(tree).map_err(json_error);
