@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 examples="${1:-20}"
 seed=20261122
-venv="${KAIROS_SCHEMATHESIS_VENV:-target/schemathesis-venv}"
+venv="${KAIROS_SCHEMATHESIS_VENV:-${CARGO_TARGET_DIR:-target}/schemathesis-venv}"
 if [ ! -x "$venv/bin/st" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "schemathesis>=4,<5"
@@ -25,7 +25,7 @@ KAIROS_ADDR="127.0.0.1:$port" KAIROS_DATA_DIR="$data" DATABASE_URL="" \
     KAIROS_ADMIN_EMAIL="$admin_email" KAIROS_ADMIN_PASSWORD="$password" \
     KAIROS_LOGINS_PER_IP=100000000 KAIROS_SIGNUPS_PER_IP=100000000 \
     KAIROS_REFRESHES_PER_IP=100000000 KAIROS_FEED_READS_PER_IP=100000000 \
-    RUST_LOG=warn target/debug/kairos >"$data/server.log" 2>&1 &
+    RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/debug/kairos" >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 100); do
@@ -72,7 +72,7 @@ for who in customer provider admin; do
         --max-examples "$examples" --generation-database none --no-color \
         --exclude-path /api/logout --exclude-path /api/revoke \
         --header "Authorization: Bearer $token" \
-        --report junit --report-junit-path "target/schemathesis-$who.xml"; then
+        --report junit --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$who.xml"; then
         failed=1
     fi
 done
