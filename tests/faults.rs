@@ -15,6 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use kairos::bench::server::Data;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -45,86 +46,39 @@ fn postgres_url(test: &str) -> Option<String> {
     url
 }
 
-/// Where the data lives: a directory, and for PostgreSQL a database made for the test.
-struct Data {
-    dir: tempfile::TempDir,
-    database_url: Option<String>,
-    admin_url: Option<String>,
-    name: Option<String>,
-}
-
-impl Data {
-    fn sqlite() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            database_url: None,
-            admin_url: None,
-            name: None,
+/// Live bookings per session, the counters, capacities, and every booking's status.
+async fn contents(data: &Data) -> Contents {
+    let bookings = "SELECT id, status FROM bookings";
+    let sessions = "SELECT s.id, s.booked, s.capacity, \
+         (SELECT COUNT(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'Pending') \
+         FROM sessions s";
+    let mut contents = Contents::default();
+    if let Some(url) = &data.database_url {
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        for row in sqlx::query(bookings).fetch_all(&mut conn).await.unwrap() {
+            contents.bookings.insert(row.get(0), row.get(1));
         }
-    }
-
-    async fn postgres(admin_url: &str) -> Self {
-        let name = format!("kairos_fault_{}", Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
+        for row in sqlx::query(sessions).fetch_all(&mut conn).await.unwrap() {
+            contents.sessions.push((row.get(1), row.get(2), row.get(3)));
+        }
+    } else {
+        let path = data.dir.path().join("kairos.db");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();
-        let mut url = reqwest::Url::parse(admin_url).unwrap();
-        url.set_path(&name);
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            database_url: Some(url.to_string()),
-            admin_url: Some(admin_url.to_owned()),
-            name: Some(name),
+        for row in sqlx::query(bookings).fetch_all(&mut conn).await.unwrap() {
+            contents.bookings.insert(row.get(0), row.get(1));
         }
-    }
-
-    async fn drop_database(&self) {
-        if let (Some(url), Some(name)) = (&self.admin_url, &self.name)
-            && let Ok(mut conn) = sqlx::PgConnection::connect(url).await
-        {
-            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                .execute(&mut conn)
-                .await;
+        for row in sqlx::query(sessions).fetch_all(&mut conn).await.unwrap() {
+            contents.sessions.push((row.get(1), row.get(2), row.get(3)));
         }
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        contents.integrity = check;
     }
-
-    /// Live bookings per session, the counters, capacities, and every booking's status.
-    async fn contents(&self) -> Contents {
-        let bookings = "SELECT id, status FROM bookings";
-        let sessions = "SELECT s.id, s.booked, s.capacity, \
-             (SELECT COUNT(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'Pending') \
-             FROM sessions s";
-        let mut contents = Contents::default();
-        if let Some(url) = &self.database_url {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            for row in sqlx::query(bookings).fetch_all(&mut conn).await.unwrap() {
-                contents.bookings.insert(row.get(0), row.get(1));
-            }
-            for row in sqlx::query(sessions).fetch_all(&mut conn).await.unwrap() {
-                contents.sessions.push((row.get(1), row.get(2), row.get(3)));
-            }
-        } else {
-            let path = self.dir.path().join("kairos.db");
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap();
-            for row in sqlx::query(bookings).fetch_all(&mut conn).await.unwrap() {
-                contents.bookings.insert(row.get(0), row.get(1));
-            }
-            for row in sqlx::query(sessions).fetch_all(&mut conn).await.unwrap() {
-                contents.sessions.push((row.get(1), row.get(2), row.get(3)));
-            }
-            let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-                .fetch_one(&mut conn)
-                .await
-                .unwrap();
-            contents.integrity = check;
-        }
-        contents
-    }
+    contents
 }
 
 #[derive(Default)]
@@ -420,7 +374,7 @@ async fn killed_twenty_times_under_load(data: Data, backend: &str) {
     while load.join_next().await.is_some() {}
     server.kill();
 
-    let contents = data.contents().await;
+    let contents = contents(&data).await;
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     let lost: Vec<_> = acked
         .bookings
@@ -484,7 +438,7 @@ async fn killed_twenty_times_under_load(data: Data, backend: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_nothing_acknowledged_sqlite() {
     if enabled("sigkill sqlite") {
-        killed_twenty_times_under_load(Data::sqlite(), "sqlite").await;
+        killed_twenty_times_under_load(Data::fresh(None).await.unwrap(), "sqlite").await;
     }
 }
 
@@ -493,7 +447,7 @@ async fn sigkill_under_load_loses_nothing_acknowledged_postgres() {
     if enabled("sigkill postgres")
         && let Some(url) = postgres_url("sigkill postgres")
     {
-        killed_twenty_times_under_load(Data::postgres(&url).await, "postgres").await;
+        killed_twenty_times_under_load(Data::fresh(Some(&url)).await.unwrap(), "postgres").await;
     }
 }
 
@@ -730,7 +684,7 @@ async fn postgres_gone_for_thirty_seconds_fails_fast_and_comes_back() {
     let Some(admin_url) = postgres_url("postgres outage") else {
         return;
     };
-    let data = Data::postgres(&admin_url).await;
+    let data = Data::fresh(Some(&admin_url)).await.unwrap();
     let direct = reqwest::Url::parse(data.database_url.as_deref().unwrap()).unwrap();
     let target = format!(
         "{}:{}",
@@ -803,12 +757,7 @@ async fn sqlite_on_a_full_disk_for_thirty_seconds_fails_fast_and_comes_back() {
         return;
     }
     let tmpfs = Tmpfs::mount("64m");
-    let data = Data {
-        dir: tempfile::tempdir_in(tmpfs.path()).unwrap(),
-        database_url: None,
-        admin_url: None,
-        name: None,
-    };
+    let data = Data::sqlite_in(tempfile::tempdir_in(tmpfs.path()).unwrap());
     let client = client();
     let mut server = Server::new(&data);
     server.start(&data, None);
@@ -832,7 +781,7 @@ async fn sqlite_on_a_full_disk_for_thirty_seconds_fails_fast_and_comes_back() {
     )
     .await;
     server.kill();
-    let contents = data.contents().await;
+    let contents = contents(&data).await;
     assert_eq!(contents.integrity, "ok", "PRAGMA integrity_check");
     let miscounted = contents
         .sessions

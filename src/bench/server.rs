@@ -35,6 +35,16 @@ pub struct Data {
 }
 
 impl Data {
+    /// SQLite in a directory the caller chose (the fault tests put it on a small tmpfs).
+    pub fn sqlite_in(dir: tempfile::TempDir) -> Self {
+        Self {
+            dir,
+            database_url: None,
+            admin_url: None,
+            name: None,
+        }
+    }
+
     pub async fn fresh(postgres: Option<&str>) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let Some(admin_url) = postgres else {
