@@ -13,7 +13,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{FieldError, refusal::Refusal},
+    domain::{
+        FieldError,
+        refusal::{Refusal, RefusalKind},
+    },
     store::StoreError,
 };
 
@@ -30,6 +33,9 @@ pub enum ApiError {
     },
     #[error("forbidden")]
     Forbidden,
+    /// Signed in, and allowed this kind of request, but not on this thing (your own service...).
+    #[error("not allowed: {detail}")]
+    NotAllowed { code: &'static str, detail: String },
     /// The thing does not exist, or the caller may not know whether it does.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -114,7 +120,7 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::NotAllowed { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -140,6 +146,7 @@ impl ApiError {
                 "You are signed in but may not do this.".to_owned(),
                 None,
             ),
+            Self::NotAllowed { code, detail } => (code, "Forbidden", detail, None),
             Self::NotFound(what) => (
                 "not_found",
                 "Not found",
@@ -285,10 +292,10 @@ impl From<StoreError> for ApiError {
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let (code, detail) = (refusal.code(), refusal.detail());
-        if refusal.is_conflict() {
-            ApiError::Conflict { code, detail }
-        } else {
-            ApiError::Unprocessable { code, detail }
+        match refusal.kind() {
+            RefusalKind::Conflict => ApiError::Conflict { code, detail },
+            RefusalKind::NotAllowed => ApiError::NotAllowed { code, detail },
+            RefusalKind::BreaksRule => ApiError::Unprocessable { code, detail },
         }
     }
 }

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// Why (at most 500 characters); kept on the booking.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -133,13 +134,15 @@ pub async fn cancel(
 }
 
 /// A customer moves the booking (`sessionId`) and/or edits `notes`; the provider marks it
-/// `status: "Completed"`.
+/// `status: "Completed"`. The document gives the two shapes as `oneOf`; the other side's
+/// fields are a 403 (`provider_only`, `customer_only`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BookingUpdate {
     /// Customer: another session of the same service.
     pub session_id: Option<Uuid>,
-    /// Customer: new notes; an empty string clears them.
+    /// Customer: new notes (at most 2000 characters); an empty string clears them.
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     /// Provider: `Completed`.
     pub status: Option<BookingStatus>,
@@ -158,8 +161,8 @@ pub struct BookingUpdate {
             booked (`already_booked`), or the booking is final (`booking_completed`, \
             `booking_cancelled`)", body = crate::error::Problem,
             content_type = "application/problem+json"),
-        (status = 422, description = "Another service's session (`different_service`), inside \
-            the cancellation or booking notice, or a field this side may not change",
+        (status = 422, description = "Another service's session (`different_service`), or \
+            inside the cancellation or booking notice",
             body = crate::error::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, NotFound, Unavailable,
     )
@@ -186,8 +189,7 @@ async fn update_booking_patch(
         (status = 409, description = "The target session is full, already booked, or the \
             booking is final", body = crate::error::Problem,
             content_type = "application/problem+json"),
-        (status = 422, description = "Another service's session, inside a notice, or a field \
-            this side may not change", body = crate::error::Problem,
+        (status = 422, description = "Another service's session, or inside a notice", body = crate::error::Problem,
             content_type = "application/problem+json"),
         BodyErrors, AuthErrors, NotFound, Unavailable,
     )
@@ -216,10 +218,11 @@ pub async fn update_booking(
     let updated = match side {
         Side::Customer => {
             if body.status.is_some() {
-                return Err(ApiError::field(
-                    "status",
-                    "only the provider marks a booking Completed; to cancel, use cancel",
-                ));
+                return Err(ApiError::NotAllowed {
+                    code: "provider_only",
+                    detail: "Only the provider marks a booking Completed; to cancel, use cancel."
+                        .to_owned(),
+                });
             }
             if body.session_id.is_none() && body.notes.is_none() {
                 return Err(ApiError::field(
@@ -237,10 +240,10 @@ pub async fn update_booking(
         }
         Side::Provider => {
             if body.session_id.is_some() || body.notes.is_some() {
-                return Err(ApiError::field(
-                    "body",
-                    "a provider can only set `status` to Completed",
-                ));
+                return Err(ApiError::NotAllowed {
+                    code: "customer_only",
+                    detail: "Only the customer moves a booking or edits its notes.".to_owned(),
+                });
             }
             match body.status {
                 Some(BookingStatus::Completed) => {
@@ -256,7 +259,8 @@ pub async fn update_booking(
         }
     };
     updated.map_err(|err| match err {
-        StoreError::NotFound => ApiError::field("sessionId", "no such session"),
+        // Like booking an unknown session: the session named is not there.
+        StoreError::NotFound => ApiError::NotFound("session"),
         other => other.into(),
     })
 }

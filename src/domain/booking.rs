@@ -112,14 +112,15 @@ pub struct Bookable {
 /// Whether `booker` may take a place in the session now (capacity aside: the database decides
 /// that, atomically).
 pub fn check_bookable(session: &Bookable, booker: Uuid, now: DateTime<Utc>) -> Result<(), Refusal> {
+    // Who first: a provider may never book its own service (403), whatever state it is in.
+    if session.provider_id == booker {
+        return Err(Refusal::OwnService);
+    }
     if session.service_status != ServiceStatus::Published {
         return Err(Refusal::ServiceNotPublished);
     }
     if session.session_status == SessionStatus::Cancelled {
         return Err(Refusal::SessionCancelled);
-    }
-    if session.provider_id == booker {
-        return Err(Refusal::OwnService);
     }
     if session.starts_at <= now {
         return Err(Refusal::SessionStarted);

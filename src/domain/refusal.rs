@@ -1,5 +1,17 @@
 //! Why a well-formed request is refused by a rule of the product. Each refusal has a stable code
-//! and becomes a 409 (the state of things does not allow it) or a 422 (the request breaks a rule).
+//! and becomes a 409 (the state of the thing the path names does not allow it), a 403 (the caller
+//! may not do this to this thing) or a 422 (the request breaks a rule).
+
+/// Which answer a refusal becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// 409 Conflict.
+    Conflict,
+    /// 403 Forbidden.
+    NotAllowed,
+    /// 422 Unprocessable Content.
+    BreaksRule,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -20,7 +32,6 @@ pub enum Refusal {
     ServiceNotPublished,
     OwnService,
     DifferentService,
-    SameSession,
     SessionEnded,
     IdempotencyKeyReused,
 }
@@ -45,14 +56,24 @@ impl Refusal {
             Refusal::ServiceNotPublished => "service_not_published",
             Refusal::OwnService => "own_service",
             Refusal::DifferentService => "different_service",
-            Refusal::SameSession => "same_session",
             Refusal::SessionEnded => "session_ended",
             Refusal::IdempotencyKeyReused => "idempotency_key_reused",
         }
     }
 
-    /// 409 when the current state is in the way (a retry later may succeed), else 422.
-    pub fn is_conflict(self) -> bool {
+    pub fn kind(self) -> RefusalKind {
+        if self == Refusal::OwnService {
+            RefusalKind::NotAllowed
+        } else if self.is_conflict() {
+            RefusalKind::Conflict
+        } else {
+            RefusalKind::BreaksRule
+        }
+    }
+
+    /// The state of things is in the way: full, taken, already changed, or over (a cancelled
+    /// booking, an ended session) — nothing in the request could be put right to make it pass.
+    fn is_conflict(self) -> bool {
         matches!(
             self,
             Refusal::EmailTaken
@@ -66,6 +87,7 @@ impl Refusal {
                 | Refusal::NotADraft
                 | Refusal::EditConflict
                 | Refusal::IdempotencyKeyInUse
+                | Refusal::SessionEnded
         )
     }
 
@@ -101,7 +123,6 @@ impl Refusal {
             Refusal::DifferentService => {
                 "A booking can move only to another session of the same service.".into()
             }
-            Refusal::SameSession => "The booking is already for that session.".into(),
             Refusal::SessionEnded => "The session has ended.".into(),
             Refusal::IdempotencyKeyReused => {
                 "This Idempotency-Key was used with a different request.".into()

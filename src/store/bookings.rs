@@ -458,7 +458,8 @@ async fn change_booking<C: Conn>(
 ) -> Result<Booking, StoreError> {
     let booking = existing_booking(c, id).await?;
     refuse_final(booking.status)?;
-    if let Some(new_session) = change.session_id {
+    // Moving to the session it is already in is a move that changes nothing.
+    if let Some(new_session) = change.session_id.filter(|s| *s != booking.session_id) {
         move_booking(c, &booking, new_session, change.hold_to_notice, now).await?;
     }
     if let Some(notes) = change.notes {
@@ -484,9 +485,6 @@ async fn move_booking<C: Conn>(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let old_session = booking.session_id;
-    if new_session == old_session {
-        return Err(StoreError::Refused(Refusal::SameSession));
-    }
     if hold_to_notice {
         let old = target(c, old_session).await?;
         check_cancellation_notice(old.starts_at, old.cancellation_notice_minutes, now)

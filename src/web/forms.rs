@@ -53,7 +53,9 @@ impl FormErrors {
                 code: "email_taken",
                 detail,
             } => errors.field("email", detail),
-            ApiError::Conflict { detail, .. } | ApiError::Unprocessable { detail, .. } => {
+            ApiError::Conflict { detail, .. }
+            | ApiError::Unprocessable { detail, .. }
+            | ApiError::NotAllowed { detail, .. } => {
                 errors.general = Some(detail);
             }
             ApiError::Unauthorized { detail, .. } => errors.general = Some(detail.to_owned()),

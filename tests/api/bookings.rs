@@ -129,7 +129,7 @@ async fn past_too_soon_unpublished_own_and_missing_sessions_are_refused(app: Tes
             &app.session(&c.provider, &c.service, 24, 5).await,
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::FORBIDDEN,
     )
     .await;
     assert_eq!(own["code"], "own_service");
@@ -558,10 +558,11 @@ async fn moving_a_booking_takes_the_new_place_and_frees_the_old(app: TestApp) {
             &json!({ "sessionId": c.session["id"] }),
         )
         .await;
-    assert_eq!(
-        problem(same, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
-        "same_session"
-    );
+    // A move to the session it is in already changes nothing, and says so with the booking.
+    assert_eq!(same.status(), StatusCode::OK);
+    let same: Value = same.json().await.unwrap();
+    assert_eq!(same["sessionId"], c.session["id"]);
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
 }
 
 async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
@@ -612,10 +613,12 @@ async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
             &json!({ "sessionId": Uuid::now_v7() }),
         )
         .await;
+    // As when booking it: a session that is not there is a 404, and the booking stays put.
     assert_eq!(
-        problem(missing, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
-        "sessionId"
+        problem(missing, StatusCode::NOT_FOUND).await["code"],
+        "not_found"
     );
+    assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
     assert_eq!(app.seats(id_of(&foreign.session)).await, (0, 0));
 }
 
@@ -653,8 +656,8 @@ async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
         )
         .await;
     assert_eq!(
-        problem(self_complete, StatusCode::UNPROCESSABLE_ENTITY).await["errors"][0]["field"],
-        "status"
+        problem(self_complete, StatusCode::FORBIDDEN).await["code"],
+        "provider_only"
     );
     let provider_notes = app
         .patch(
@@ -663,7 +666,10 @@ async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
             &json!({ "notes": "x" }),
         )
         .await;
-    problem(provider_notes, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        problem(provider_notes, StatusCode::FORBIDDEN).await["code"],
+        "customer_only"
+    );
     let provider_cancel_by_status = app
         .patch(
             &booking_path(&c.provider, &booking),

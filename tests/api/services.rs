@@ -113,6 +113,9 @@ async fn a_draft_is_saved_changed_and_published_but_never_listed_before(app: Tes
     )
     .await;
     assert_eq!(body["code"], "service_not_published");
+    // Its provider is refused for who they are before what state the service is in.
+    let own = problem(app.book(&provider, &session).await, StatusCode::FORBIDDEN).await;
+    assert_eq!(own["code"], "own_service");
 
     let changed = app
         .post(
@@ -1027,7 +1030,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
         )
         .await;
     assert_eq!(
-        problem(ended, StatusCode::UNPROCESSABLE_ENTITY).await["code"],
+        problem(ended, StatusCode::CONFLICT).await["code"],
         "session_ended"
     );
 }
