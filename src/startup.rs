@@ -128,7 +128,8 @@ impl Application {
 
 /// The whole HTTP surface with its middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::routes().split_for_parts();
+    let (api, mut openapi) = api::routes().split_for_parts();
+    api::docs::finish(&mut openapi);
     // Answers under /api carry tokens or personal data: no cache may keep them.
     let api = api.layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,

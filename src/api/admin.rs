@@ -40,9 +40,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
-    #[schema(example = "clinic@example.org")]
+    #[schema(example = "clinic@example.org", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(format = Password)]
+    /// 8 to 128 characters; the most common passwords are refused.
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: String,
     pub role: Role,
 }
@@ -109,6 +110,7 @@ async fn list_users(
     Ok(paged(&uri, page))
 }
 
+/// A new role, a new membership flag, or both: at least one of them.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserChangesByAdmin {

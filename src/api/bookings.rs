@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct BookRequest {
     pub session_id: Uuid,
     /// For the provider (at most 2000 characters).
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 
@@ -72,11 +73,13 @@ pub struct BookRequest {
             handled (`idempotency_key_in_use`)", body = crate::error::Problem,
             content_type = "application/problem+json"),
         (status = 422, description = "The session has started (`session_started`), is too soon \
-            (`booking_notice`), its service is not published (`service_not_published`) or is \
-            the caller's own (`own_service`); or the key was used with another body \
-            (`idempotency_key_reused`)", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+            (`booking_notice`) or its service is not published (`service_not_published`); or \
+            the key was used with another body (`idempotency_key_reused`)",
+            body = crate::error::Problem, content_type = "application/problem+json"),
         BodyErrors, AuthErrors, NotFound, Unavailable,
+        (status = 403, description = "Not the caller's own path, or the session is of the \
+            caller's own service (`own_service`)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
     )
 )]
 async fn book(
@@ -194,6 +197,7 @@ pub struct CurrentQuery {
     pub as_param: Option<AsParam>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 
@@ -253,6 +257,7 @@ pub struct AllQuery {
     pub to: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 

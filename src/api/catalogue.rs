@@ -49,6 +49,7 @@ pub struct CatalogueQuery {
     pub provider_id: Option<Uuid>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(pattern = r"^[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 
@@ -112,6 +113,7 @@ pub struct RangeQuery {
     pub to: Option<DateTime<Utc>>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 

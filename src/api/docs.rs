@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        Content, Ref, RefOr, ResponseBuilder,
+        AllOfBuilder, Content, Object, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, Type,
         response::Response,
+        schema::{
+            AdditionalProperties, AnyOfBuilder, KnownFormat, OneOfBuilder, SchemaFormat, SchemaType,
+        },
         security::{Http, HttpAuthScheme, SecurityScheme},
     },
 };
@@ -42,6 +45,8 @@ use crate::{domain::FieldError, error::Problem};
 pub struct ApiDoc;
 
 pub const BEARER: &str = "bearer";
+/// The scheme of `/api/refresh` and `/api/revoke`: a refresh token, not an access token.
+pub const REFRESH_TOKEN: &str = "refreshToken";
 
 struct BearerScheme;
 
@@ -55,7 +60,152 @@ impl Modify for BearerScheme {
                 .to_owned(),
         );
         components.add_security_scheme(BEARER, SecurityScheme::Http(scheme));
+        let mut refresh = Http::new(HttpAuthScheme::Bearer);
+        refresh.description = Some(
+            "A refresh token from `POST /api/login` or `POST /api/refresh` (opaque; it lasts 60 \
+             days and works once). It may come in the body as `{\"token\"}` instead, not both."
+                .to_owned(),
+        );
+        components.add_security_scheme(REFRESH_TOKEN, SecurityScheme::Http(refresh));
     }
+}
+
+/// An optional time zone field: one of the IANA names the server's time zone database knows,
+/// so a client (or a fuzzer) can tell a valid value from the document alone; `null` leaves it
+/// out.
+pub fn time_zone_name() -> Object {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .collect();
+    names.sort();
+    let values = names
+        .into_iter()
+        .map(serde_json::Value::String)
+        .chain([serde_json::Value::Null]);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some("An IANA time zone name"))
+        .examples(["Europe/Paris"])
+        .enum_values(Some(values))
+        .build()
+}
+
+/// What the derived document cannot say by itself, added once every route is in: the links
+/// between operations, and the bodies that need one field or another. `null` stands for a
+/// field left out everywhere, so "given" means present and not `null`.
+pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    super::links::add_links(doc);
+    if let Some(components) = doc.components.as_mut() {
+        let schemas = &mut components.schemas;
+        let rules = [
+            (
+                "ServiceDraft",
+                [("name", Type::String), ("id", Type::String)],
+                Combine::AtLeastOne,
+            ),
+            (
+                "Repeat",
+                [("until", Type::String), ("count", Type::Integer)],
+                Combine::ExactlyOne,
+            ),
+            (
+                "AccountChanges",
+                [("email", Type::String), ("password", Type::String)],
+                Combine::AtLeastOne,
+            ),
+            (
+                "UserChangesByAdmin",
+                [("role", Type::String), ("isChirpyRed", Type::Boolean)],
+                Combine::AtLeastOne,
+            ),
+        ];
+        for (name, fields, combine) in rules {
+            require_some_of(schemas, name, fields, combine);
+        }
+        split_booking_update(schemas);
+    }
+}
+
+/// A booking update has two shapes: the customer's (`sessionId` and/or `notes`) and the
+/// provider's (`status: "Completed"`).
+fn split_booking_update(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
+    let notes = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .max_length(Some(crate::domain::booking::NOTES_MAX));
+    let session = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+    let mut by_customer = BTreeMap::new();
+    by_customer.insert(
+        "CustomerBookingUpdate".to_owned(),
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .title(Some("The customer: move the booking and/or edit its notes"))
+                .property("sessionId", session)
+                .property("notes", notes)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .build(),
+        )),
+    );
+    require_some_of(
+        &mut by_customer,
+        "CustomerBookingUpdate",
+        [("sessionId", Type::String), ("notes", Type::String)],
+        Combine::AtLeastOne,
+    );
+    let by_provider = ObjectBuilder::new()
+        .title(Some("The provider: mark the booking Completed"))
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["Completed"])),
+        )
+        .required("status")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let Some(customer) = by_customer.remove("CustomerBookingUpdate") else {
+        return;
+    };
+    let one_of = OneOfBuilder::new()
+        .description(Some(
+            "A customer moves the booking (`sessionId`) and/or edits `notes`; the provider \
+             marks it `status: \"Completed\"`. The other side's fields are a 403.",
+        ))
+        .item(customer)
+        .item(by_provider)
+        .build();
+    schemas.insert("BookingUpdate".to_owned(), RefOr::T(Schema::OneOf(one_of)));
+}
+
+#[derive(Clone, Copy)]
+enum Combine {
+    AtLeastOne,
+    ExactlyOne,
+}
+
+/// Requires one (or exactly one) of two fields of a body to be given: a rule the derive cannot
+/// write.
+fn require_some_of(
+    schemas: &mut BTreeMap<String, RefOr<Schema>>,
+    name: &str,
+    fields: [(&str, Type); 2],
+    combine: Combine,
+) {
+    let Some(schema) = schemas.remove(name) else {
+        return;
+    };
+    let [first, second] = fields.map(|(field, kind)| {
+        ObjectBuilder::new()
+            .required(field)
+            .property(field, ObjectBuilder::new().schema_type(kind))
+    });
+    let rule = match combine {
+        Combine::AtLeastOne => Schema::AnyOf(AnyOfBuilder::new().item(first).item(second).build()),
+        Combine::ExactlyOne => Schema::OneOf(OneOfBuilder::new().item(first).item(second).build()),
+    };
+    let both = AllOfBuilder::new().item(schema).item(rule).build();
+    schemas.insert(name.to_owned(), RefOr::T(Schema::AllOf(both)));
 }
 
 fn problem(description: &str) -> RefOr<Response> {

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod docs;
 pub mod extract;
 pub mod home;
+pub mod links;
 pub mod schedule;
 pub mod service_views;
 pub mod services;

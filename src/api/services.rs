@@ -39,44 +39,67 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_service_post))
 }
 
-/// A service's fields. All are optional: a new service takes the template's defaults for the
-/// rest (it needs a `name`), an edit keeps the current values.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ServiceFields {
-    /// Save and publish only: the caller's draft to change instead of creating a service.
-    pub id: Option<Uuid>,
-    #[schema(example = "Morning yoga")]
-    pub name: Option<String>,
-    pub description: Option<String>,
-    #[schema(minimum = 5, maximum = 1440)]
-    pub duration_minutes: Option<i64>,
-    #[schema(minimum = 1, maximum = 10000)]
-    pub capacity: Option<i64>,
-    pub location: Option<String>,
-    #[schema(example = "Europe/Paris")]
-    pub time_zone: Option<String>,
-    #[schema(minimum = 0, maximum = 527040)]
-    pub booking_notice_minutes: Option<i64>,
-    #[schema(minimum = 0, maximum = 527040)]
-    pub cancellation_notice_minutes: Option<i64>,
+/// Declares a request body holding a service's fields (all optional), plus any leading fields
+/// given, so the draft and the edit bodies cannot drift apart.
+macro_rules! service_fields {
+    ($(#[$meta:meta])* $name:ident { $($(#[$extra_meta:meta])* $extra:ident: $extra_type:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        pub struct $name {
+            $($(#[$extra_meta])* pub $extra: $extra_type,)*
+            /// Required for a new service; trimmed, at most 120 characters.
+            #[schema(example = "Morning yoga", max_length = 120, pattern = r"\S")]
+            pub name: Option<String>,
+            #[schema(max_length = 5000)]
+            pub description: Option<String>,
+            #[schema(minimum = 5, maximum = 1440)]
+            pub duration_minutes: Option<i64>,
+            #[schema(minimum = 1, maximum = 10000)]
+            pub capacity: Option<i64>,
+            #[schema(max_length = 200)]
+            pub location: Option<String>,
+            /// An IANA time zone name.
+            #[schema(schema_with = crate::api::docs::time_zone_name)]
+            pub time_zone: Option<String>,
+            #[schema(minimum = 0, maximum = 527040)]
+            pub booking_notice_minutes: Option<i64>,
+            #[schema(minimum = 0, maximum = 527040)]
+            pub cancellation_notice_minutes: Option<i64>,
+        }
+
+        impl $name {
+            /// The service fields as changes to apply; the leading fields are not among them.
+            pub fn changes(self) -> ServiceChanges {
+                ServiceChanges {
+                    name: self.name,
+                    description: self.description,
+                    duration_minutes: self.duration_minutes,
+                    capacity: self.capacity,
+                    location: self.location,
+                    time_zone: self.time_zone,
+                    booking_notice_minutes: self.booking_notice_minutes,
+                    cancellation_notice_minutes: self.cancellation_notice_minutes,
+                }
+            }
+        }
+    };
 }
 
-impl ServiceFields {
-    fn into_parts(self) -> (Option<Uuid>, ServiceChanges) {
-        let changes = ServiceChanges {
-            name: self.name,
-            description: self.description,
-            duration_minutes: self.duration_minutes,
-            capacity: self.capacity,
-            location: self.location,
-            time_zone: self.time_zone,
-            booking_notice_minutes: self.booking_notice_minutes,
-            cancellation_notice_minutes: self.cancellation_notice_minutes,
-        };
-        (self.id, changes)
+service_fields!(
+    /// A new service, or changes to the caller's draft named by `id`. A new service takes the
+    /// template's defaults for what is left out and needs a `name`; so the body gives a `name`,
+    /// an `id`, or both.
+    ServiceDraft {
+        /// The caller's draft to change instead of creating a service.
+        id: Option<Uuid>,
     }
-}
+);
+
+service_fields!(
+    /// Changes to a service: absent fields keep their value.
+    ServiceFields {}
+);
 
 /// "The tools to create a service": every field with its default and limits, and where to send it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,7 +136,7 @@ async fn service_template(
 #[utoipa::path(
     post, path = "/api/user/{userID}/services/create/save", tag = "services",
     params(("userID" = Uuid, Path)),
-    request_body = ServiceFields,
+    request_body = ServiceDraft,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "A new draft", body = Service),
@@ -128,7 +151,7 @@ async fn save_draft(
     State(state): State<AppState>,
     caller: AuthUser,
     AppPath(PathId(user_id)): AppPath<PathId>,
-    AppJson(body): AppJson<ServiceFields>,
+    AppJson(body): AppJson<ServiceDraft>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let provider = provider_path(&state, &caller, user_id).await?;
     write_service(&state, &provider, body, ServiceStatus::Draft).await
@@ -138,7 +161,7 @@ async fn save_draft(
 #[utoipa::path(
     post, path = "/api/user/{userID}/services/create/publish", tag = "services",
     params(("userID" = Uuid, Path)),
-    request_body = ServiceFields,
+    request_body = ServiceDraft,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "A new published service", body = Service),
@@ -153,7 +176,7 @@ async fn publish(
     State(state): State<AppState>,
     caller: AuthUser,
     AppPath(PathId(user_id)): AppPath<PathId>,
-    AppJson(body): AppJson<ServiceFields>,
+    AppJson(body): AppJson<ServiceDraft>,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
     let provider = provider_path(&state, &caller, user_id).await?;
     write_service(&state, &provider, body, ServiceStatus::Published).await
@@ -162,10 +185,11 @@ async fn publish(
 pub async fn write_service(
     state: &AppState,
     provider: &User,
-    body: ServiceFields,
+    body: ServiceDraft,
     status: ServiceStatus,
 ) -> Result<(StatusCode, Json<Service>), ApiError> {
-    let (id, changes) = body.into_parts();
+    let id = body.id;
+    let changes = body.changes();
     let now = clock::now();
     let Some(id) = id else {
         let spec = ServiceSpec::defaults()
@@ -193,7 +217,7 @@ pub async fn write_service(
     Ok((StatusCode::OK, Json(service)))
 }
 
-/// Edit a service (its provider only). Absent fields keep their value; `id` is not taken here.
+/// Edit a service (its provider only). Absent fields keep their value.
 #[utoipa::path(
     patch, path = "/api/user/{userID}/services/{serviceID}", tag = "services",
     params(("userID" = Uuid, Path), ("serviceID" = Uuid, Path)),
@@ -213,7 +237,7 @@ async fn update_service_patch(
     AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
     AppJson(body): AppJson<ServiceFields>,
 ) -> Result<Json<Service>, ApiError> {
-    update_service(&state, &caller, user_id, service_id, body).await
+    update_service(&state, &caller, user_id, service_id, body.changes()).await
 }
 
 /// The seed's form of the same edit.
@@ -236,7 +260,7 @@ async fn update_service_post(
     AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
     AppJson(body): AppJson<ServiceFields>,
 ) -> Result<Json<Service>, ApiError> {
-    update_service(&state, &caller, user_id, service_id, body).await
+    update_service(&state, &caller, user_id, service_id, body.changes()).await
 }
 
 pub async fn update_service(
@@ -244,17 +268,10 @@ pub async fn update_service(
     caller: &AuthUser,
     user_id: Uuid,
     service_id: Uuid,
-    body: ServiceFields,
+    changes: ServiceChanges,
 ) -> Result<Json<Service>, ApiError> {
     let provider = provider_path(state, caller, user_id).await?;
     let current = owned_service(state, &provider, service_id).await?;
-    let (id, changes) = body.into_parts();
-    if id.is_some() {
-        return Err(ApiError::field(
-            "id",
-            "is not taken here: the path names the service",
-        ));
-    }
     if current.status == ServiceStatus::Archived {
         return Err(Refusal::ServiceArchived.into());
     }
@@ -274,6 +291,7 @@ pub async fn update_service(
 #[into_params(parameter_in = Query)]
 pub struct ReasonQuery {
     /// Why; kept on every booking this cancels (at most 500 characters).
+    #[param(max_length = 500)]
     pub reason: Option<String>,
 }
 

@@ -3,7 +3,10 @@
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{Array, ArrayBuilder, ObjectBuilder, Type},
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -21,7 +24,9 @@ use crate::{
         id::{PathId, new_id},
         refusal::Refusal,
         service::{Service, ServiceStatus},
-        session::{Repeat, Session, check_session_fields, weekly_series},
+        session::{
+            INFO_ITEM_MAX, INFO_ITEMS_MAX, Repeat, Session, check_session_fields, weekly_series,
+        },
         user::User,
     },
     error::ApiError,
@@ -41,15 +46,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct NewSessions {
     /// The (first) session's start; any offset, kept as UTC.
     pub starts_at: DateTime<Utc>,
-    /// Default: the start plus the service's duration.
+    /// After `startsAt`, by at most 24 hours. Default: the start plus the service's duration.
     pub ends_at: Option<DateTime<Utc>>,
     /// Default: the service's capacity.
+    #[schema(minimum = 1, maximum = 10000)]
     pub capacity: Option<i64>,
     /// Default: the service's location.
+    #[schema(max_length = 200)]
     pub location: Option<String>,
+    #[schema(schema_with = information_lines)]
     pub additional_information: Option<Vec<String>>,
     /// Repeat weekly at the same local time in the service's time zone.
     pub repeat: Option<Repeat>,
+}
+
+/// `additionalInformation`: up to 20 lines of up to 500 characters.
+fn information_lines() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(INFO_ITEM_MAX)),
+        )
+        .max_items(Some(INFO_ITEMS_MAX))
+        .build()
 }
 
 /// Add one session, or a weekly series computed in the service's time zone (a 09:00 class stays
@@ -143,9 +163,13 @@ pub async fn add_sessions_for(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SessionEdit {
     pub starts_at: Option<DateTime<Utc>>,
+    /// After the start, by at most 24 hours.
     pub ends_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1, maximum = 10000)]
     pub capacity: Option<i64>,
+    #[schema(max_length = 200)]
     pub location: Option<String>,
+    #[schema(schema_with = information_lines)]
     pub additional_information: Option<Vec<String>>,
 }
 
@@ -225,7 +249,7 @@ pub struct CancelledSession {
     security(("bearer" = [])),
     responses(
         (status = 200, body = CancelledSession),
-        (status = 422, description = "The session has ended (`session_ended`)",
+        (status = 409, description = "The session has ended (`session_ended`)",
             body = crate::error::Problem, content_type = "application/problem+json"),
         AuthErrors, InputErrors, NotFound, Unavailable,
     )

@@ -95,13 +95,13 @@ pub struct RefreshResponse {
     post, path = "/api/refresh", tag = "tokens",
     request_body(content = Option<TokenBody>, description = "Or send the refresh token as \
         `Authorization: Bearer`"),
-    security(("bearer" = []), ()),
+    security(("refreshToken" = []), ()),
     responses(
         (status = 200, description = "New tokens", body = RefreshResponse),
         (status = 401, description = "Unknown, expired or revoked refresh token \
             (`invalid_token`), or one already used (`refresh_token_reused`)",
             body = crate::error::Problem, content_type = "application/problem+json"),
-        BodyErrors, Unavailable,
+        BodyErrors, RateLimited, Unavailable,
     )
 )]
 async fn refresh(
@@ -125,7 +125,7 @@ async fn refresh(
     post, path = "/api/revoke", tag = "tokens",
     request_body(content = Option<TokenBody>, description = "Or send the refresh token as \
         `Authorization: Bearer`"),
-    security(("bearer" = []), ()),
+    security(("refreshToken" = []), ()),
     responses(
         (status = 204, description = "The login session has ended"),
         (status = 401, description = "No such refresh token (`invalid_token`)",

@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// Trimmed and checked; unique without regard to case.
-    #[schema(example = "ann@example.org")]
+    #[schema(example = "ann@example.org", format = Email, max_length = 254)]
     pub email: String,
     /// 8 to 128 characters, taken exactly as typed; the most common passwords are refused.
     #[schema(example = "a long and unusual passphrase", format = Password, min_length = 8, max_length = 128)]
@@ -67,12 +67,13 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-/// A new e-mail address, a new password, or both.
+/// A new e-mail address, a new password, or both: at least one of them.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChanges {
-    #[schema(example = "ann@example.org")]
+    #[schema(example = "ann@example.org", format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// 8 to 128 characters; the most common passwords are refused.
     #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }

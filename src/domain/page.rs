@@ -15,6 +15,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Where to continue, as given in the previous page's `Link: <...>; rel="next"`.
+    #[param(pattern = r"^[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
 }
 
@@ -59,6 +60,9 @@ pub fn checked_limit(limit: Option<u32>) -> Result<u32, &'static str> {
 pub type TimeCursor = (chrono::DateTime<chrono::Utc>, uuid::Uuid);
 
 /// The cursor of a list ordered by a time and then an id: `<microseconds>.<32 hex digits>`.
+/// The OpenAPI document gives its pattern, `^-?[0-9]{1,18}\.[0-9a-fA-F]{32}$`, so that every
+/// string a client can make from it decodes: 18 digits of microseconds reach some 30,000 years
+/// either side of 1970, inside chrono's range. (An id-ordered list's cursor is the last id.)
 pub fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
     format!("{}.{}", at.timestamp_micros(), id.simple())
 }
@@ -80,6 +84,11 @@ mod tests {
         assert_eq!(parse_time_cursor(&time_cursor(at, id)), Some((at, id)));
         assert_eq!(parse_time_cursor("garbage"), None);
         assert_eq!(parse_time_cursor("12.nothex"), None);
+        let far = "-999999999999999999.0123456789abcdef0123456789ABCDEF";
+        assert!(
+            parse_time_cursor(far).is_some(),
+            "the pattern's extreme must decode"
+        );
     }
 
     #[test]

@@ -76,13 +76,15 @@ impl Weekday {
 }
 
 /// A weekly series: on these weekdays, at the first session's local time, until a date
-/// (inclusive, in the service's time zone) or for a number of sessions.
+/// (inclusive, in the service's time zone, within a year of the first session) or for a number
+/// of sessions; one of the two, and at most 200 sessions either way.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
-    #[schema(example = json!(["monday", "wednesday"]))]
+    #[schema(example = json!(["monday", "wednesday"]), min_items = 1)]
     pub weekdays: Vec<Weekday>,
     pub until: Option<NaiveDate>,
+    #[schema(minimum = 1, maximum = 200)]
     pub count: Option<u32>,
 }
 

@@ -28,8 +28,7 @@ use crate::{
         extract::AppPath,
         service_views::services_of,
         services::{
-            ReasonQuery, RemovalResult, ServiceFields, remove_service, update_service,
-            write_service,
+            ReasonQuery, RemovalResult, ServiceDraft, remove_service, update_service, write_service,
         },
         sessions::{NewSessions, add_sessions_for, cancel_session_for},
     },
@@ -143,7 +142,7 @@ impl ServiceForm {
     }
 
     /// The API's fields, or the numbers that are not numbers.
-    fn fields(&self) -> Result<ServiceFields, FormErrors> {
+    fn fields(&self) -> Result<ServiceDraft, FormErrors> {
         let mut errors = FormErrors::default();
         let duration = number(&self.duration_minutes, "durationMinutes", &mut errors);
         let capacity = number(&self.capacity, "capacity", &mut errors);
@@ -168,7 +167,7 @@ impl ServiceForm {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(ServiceFields {
+        Ok(ServiceDraft {
             id,
             name: Some(self.name.clone()),
             description: Some(self.description.clone()),
@@ -419,9 +418,9 @@ async fn update(
         .await
         .or_page(&viewer)?;
     let updated = match form.fields() {
-        Ok(mut fields) => {
-            fields.id = None;
-            update_service(&state, &viewer.auth, user_id, service_id, fields)
+        Ok(draft) => {
+            // The form carries the service's id too; the path already names it.
+            update_service(&state, &viewer.auth, user_id, service_id, draft.changes())
                 .await
                 .map_err(FormErrors::from_api)
         }

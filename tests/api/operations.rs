@@ -1,7 +1,7 @@
 //! Running it: health, readiness, metrics, the OpenAPI document, restarts.
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, on_both_backends};
 
@@ -137,6 +137,129 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
     assert_eq!(
         signup["additionalProperties"], false,
         "unknown fields are refused: {signup}"
+    );
+    every_body_refuses_unknown_fields(&doc);
+    every_cursor_has_a_pattern(&doc);
+    links_lead_from_a_booking_to_what_can_be_done_with_it(&doc);
+    assert_eq!(
+        doc["paths"]["/api/refresh"]["post"]["security"][0],
+        json!({ "refreshToken": [] }),
+        "a refresh token is not the access token"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["refreshToken"]["scheme"],
+        "bearer"
+    );
+    let draft = &doc["components"]["schemas"]["ServiceDraft"];
+    assert_eq!(draft["allOf"][1]["anyOf"][0]["required"], json!(["name"]));
+    assert_eq!(draft["allOf"][1]["anyOf"][1]["required"], json!(["id"]));
+    let update = &doc["components"]["schemas"]["BookingUpdate"]["oneOf"];
+    assert_eq!(update.as_array().map(Vec::len), Some(2), "{update}");
+}
+
+/// Resolves `{"$ref": "#/components/schemas/X"}` against the document.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// Every object schema a request body is made of: through `$ref`, each shape of a `oneOf`, and
+/// the first part of an `allOf` (the rest are the rules the server adds: "give `name` or `id`").
+fn object_schemas<'a>(doc: &'a Value, schema: &'a Value, found: &mut Vec<&'a Value>) {
+    let schema = resolve(doc, schema);
+    for shape in schema["oneOf"].as_array().into_iter().flatten() {
+        object_schemas(doc, shape, found);
+    }
+    if let Some(first) = schema["allOf"].get(0) {
+        object_schemas(doc, first, found);
+    }
+    if schema.get("properties").is_some() {
+        found.push(schema);
+    }
+}
+
+fn every_body_refuses_unknown_fields(doc: &Value) {
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(schema) =
+                operation["requestBody"]["content"]["application/json"].get("schema")
+            else {
+                continue;
+            };
+            let mut objects = Vec::new();
+            object_schemas(doc, schema, &mut objects);
+            assert!(
+                !objects.is_empty(),
+                "{method} {path}: no object schema in {schema}"
+            );
+            for object in objects {
+                assert_eq!(
+                    object["additionalProperties"], false,
+                    "{method} {path} takes unknown fields: {object}"
+                );
+            }
+            bodies += 1;
+        }
+    }
+    assert_eq!(bodies, 17, "every operation that takes a JSON body");
+}
+
+fn every_cursor_has_a_pattern(doc: &Value) {
+    let mut cursors = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["name"] == "cursor" {
+                    assert!(
+                        parameter["schema"]["pattern"].is_string(),
+                        "{method} {path}: a cursor any string fits"
+                    );
+                    cursors += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cursors, 8, "every paged list takes a cursor");
+}
+
+fn links_lead_from_a_booking_to_what_can_be_done_with_it(doc: &Value) {
+    let mut operation_ids = Vec::new();
+    let mut links = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            operation_ids.push(operation["operationId"].as_str().unwrap_or_default());
+            for response in operation["responses"].as_object().into_iter().flatten() {
+                for link in response.1["links"].as_object().into_iter().flatten() {
+                    links.push(link.1);
+                }
+            }
+        }
+    }
+    for link in &links {
+        let target = link["operationId"].as_str().unwrap_or_default();
+        assert!(operation_ids.contains(&target), "a link to nowhere: {link}");
+    }
+    let booked = &doc["paths"]["/api/user/{userID}/book"]["post"]["responses"]["201"]["links"];
+    for (name, target) in [
+        ("Booking", "booking_details"),
+        ("Cancel", "cancel_booking_post"),
+    ] {
+        assert_eq!(booked[name]["operationId"], target, "{booked}");
+        assert_eq!(
+            booked[name]["parameters"]["bookingID"],
+            "$response.body#/id"
+        );
+    }
+    let sessions = &doc["paths"]["/api/services/{serviceID}/sessions"]["get"]["responses"]["200"];
+    assert_eq!(
+        sessions["links"]["Book"]["requestBody"],
+        json!({ "sessionId": "$response.body#/0/id" })
     );
 }
 

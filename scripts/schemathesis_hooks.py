@@ -1,0 +1,148 @@
+"""Kairos's rules that JSON Schema cannot write, taught to Schemathesis's generator.
+
+The OpenAPI document states every rule it can (lengths, ranges, patterns, enums, required and
+either-or fields). What is left relates two fields, or a field and the clock, or a list of
+common passwords; a schema-valid request breaking one of these is rightly a 422. These hooks
+rewrite only *positive* cases (the ones Schemathesis expects to be accepted) so that they keep
+the rules; negative cases go out as generated. Every check still runs on every operation.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import schemathesis
+
+COMMON_PASSWORDS = {
+    line.strip().lower()
+    for line in (Path(__file__).resolve().parent.parent / "assets" / "common-passwords.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+}
+
+# A session lasts at most 24 hours; a series stays within a year and 200 sessions.
+MAX_SESSION = timedelta(hours=24)
+# The widest `until` that cannot make more than 200 sessions, seven days a week.
+MAX_UNTIL_DAYS = 190
+# `from`..`to` of a range is at most 366 days.
+MAX_RANGE = timedelta(days=366)
+# Booking a session that has started, or is closer than the service's booking notice (at most
+# 366 days), is a 422 by the contract. Sessions the run adds or moves start beyond that, so the
+# bookings the stateful phase makes of them through the document's links can be accepted.
+BOOKABLE_FROM = timedelta(days=400)
+
+
+def _time(raw: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+
+
+def _text(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_positive(case) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+def _bookable_start(body: dict) -> datetime | None:
+    start = _time(body.get("startsAt"))
+    if start is None:
+        return None
+    earliest = datetime.now(timezone.utc) + BOOKABLE_FROM
+    if start < earliest:
+        # Keep the generated time of day; only the date moves.
+        start = start.astimezone(timezone.utc).replace(
+            year=earliest.year, month=earliest.month, day=earliest.day
+        ) + timedelta(days=1)
+        body["startsAt"] = _text(start)
+    return start
+
+
+def _session_times(body: dict) -> None:
+    """A start that can be booked; `endsAt` after it by at most 24 hours; a series' `until`
+    after it."""
+    start = _bookable_start(body)
+    if start is None:
+        return
+    end = _time(body.get("endsAt")) if "endsAt" in body else None
+    if "endsAt" in body and (end is None or not (start < end <= start + MAX_SESSION)):
+        body["endsAt"] = _text(start + timedelta(hours=1))
+    repeat = body.get("repeat")
+    if isinstance(repeat, dict) and isinstance(repeat.get("until"), str):
+        try:
+            until = date.fromisoformat(repeat["until"])
+        except ValueError:
+            return
+        # One day of slack: the service's time zone may already be on the next day.
+        first = start.astimezone(timezone.utc).date()
+        if not (first + timedelta(days=1) <= until <= first + timedelta(days=MAX_UNTIL_DAYS)):
+            repeat["until"] = (first + timedelta(days=28)).isoformat()
+
+
+def _session_edit(body: dict) -> None:
+    """A new `endsAt` alone is measured against the current start, which the fuzzer cannot
+    know; give the start with it."""
+    if "endsAt" in body and "startsAt" not in body:
+        end = _time(body["endsAt"])
+        if end is not None:
+            body["startsAt"] = _text(end - timedelta(hours=1))
+            return
+    _session_times(body)
+
+
+def _range(query: dict) -> None:
+    """`to` after `from` (which defaults to now) by at most 366 days."""
+    if "to" not in query:
+        return
+    start = _time(query.get("from")) if "from" in query else datetime.now(timezone.utc)
+    end = _time(query["to"])
+    if start is None:
+        return
+    if end is None or not (start < end <= start + MAX_RANGE):
+        query["to"] = _text(start + timedelta(days=30))
+
+
+_keys_sent = 0
+
+
+def _fresh_idempotency_key(case) -> None:
+    """A key names one attempt: a different booking with a key already used is a 422
+    (`idempotency_key_reused`), as the Idempotency-Key draft asks."""
+    global _keys_sent
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str):
+            _keys_sent += 1
+            headers[name] = f"{headers[name][:240]}-{_keys_sent}"
+
+
+def _password(body: dict) -> None:
+    password = body.get("password")
+    if isinstance(password, str) and password.lower() in COMMON_PASSWORDS:
+        body["password"] = password[:100] + " not common"
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if not _is_positive(case):
+        return case
+    label = case.operation.label
+    body = case.body if isinstance(case.body, dict) else None
+    if body is not None:
+        if label.endswith("/sessions") and label.startswith("POST "):
+            _session_times(body)
+        elif label.startswith("PATCH ") and label.endswith("/sessions/{sessionID}"):
+            _session_edit(body)
+        elif label in ("POST /api/users", "PUT /api/users", "POST /api/user/{adminID}/create"):
+            _password(body)
+    if label == "POST /api/user/{userID}/book":
+        _fresh_idempotency_key(case)
+    if isinstance(case.query, dict):
+        _range(case.query)
+    return case
