@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fuzzes the API from its own OpenAPI document with Schemathesis 4 (all phases, every check, a
-# fixed seed) as a customer, a provider and an admin, against a fresh server on SQLite. The
+# fixed seed) as a customer, a provider and an admin, against a fresh server on SQLite or on a
+# PostgreSQL database made for the run (from $KAIROS_TEST_POSTGRES_URL, dropped after). The
 # settings are in scripts/schemathesis.toml, the rules the schema cannot write in
 # scripts/schemathesis_hooks.py.
-# Usage: scripts/schemathesis.sh [max examples per operation, default 20]
+# Usage: scripts/schemathesis.sh [max examples per operation, default 20] [sqlite|postgres]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 examples="${1:-20}"
+backend="${2:-sqlite}"
 seed=20261122
 venv="${KAIROS_SCHEMATHESIS_VENV:-${CARGO_TARGET_DIR:-target}/schemathesis-venv}"
 if [ ! -x "$venv/bin/st" ]; then
@@ -18,17 +20,32 @@ fi
 
 cargo build --quiet
 data="$(mktemp -d)"
+database_url=""
+if [ "$backend" = postgres ]; then
+    admin_url="${KAIROS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+    database="kairos_schemathesis_$$"
+    psql -q "$admin_url" -c "CREATE DATABASE $database"
+    database_url="${admin_url%/*}/$database"
+fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 admin_email="admin@schemathesis.invalid"
 password="the fuzzing run's passphrase"
-KAIROS_ADDR="127.0.0.1:$port" KAIROS_DATA_DIR="$data" DATABASE_URL="" \
+KAIROS_ADDR="127.0.0.1:$port" KAIROS_DATA_DIR="$data" DATABASE_URL="$database_url" \
     KAIROS_ADMIN_EMAIL="$admin_email" KAIROS_ADMIN_PASSWORD="$password" \
     KAIROS_LOGINS_PER_IP=100000000 KAIROS_SIGNUPS_PER_IP=100000000 \
     KAIROS_REFRESHES_PER_IP=100000000 KAIROS_FEED_READS_PER_IP=100000000 \
     RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/debug/kairos" >"$data/server.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$data"' EXIT
+finish() {
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    rm -rf "$data"
+    if [ -n "$database_url" ]; then
+        psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"
+    fi
+}
+trap finish EXIT
 for _ in $(seq 1 100); do
     curl -sf "$base/readyz" >/dev/null && break
     sleep 0.1
@@ -79,7 +96,7 @@ for who in customer provider admin; do
         provider) session="$provider" ;;
         admin) session="$admin" ;;
     esac
-    echo "== schemathesis as the $who =="
+    echo "== schemathesis as the $who ($backend) =="
     # Logging out would end the very login the run authenticates with.
     if ! KAIROS_ST_TOKEN="$(echo "$session" | json '["token"]')" \
         KAIROS_ST_USER_ID="$(echo "$session" | json '["id"]')" \
@@ -87,7 +104,7 @@ for who in customer provider admin; do
         --checks all --phases examples,coverage,fuzzing,stateful --seed "$seed" \
         --max-examples "$examples" --generation-database none --no-color \
         --exclude-path /api/logout \
-        --report junit --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$who.xml"; then
+        --report junit --report-junit-path "${CARGO_TARGET_DIR:-target}/schemathesis-$backend-$who.xml"; then
         failed=1
     fi
 done

@@ -67,10 +67,22 @@ pub fn time_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String 
     format!("{}.{}", at.timestamp_micros(), id.simple())
 }
 
+/// A cursor outside the times a row can hold (years 0000 to 9999, as RFC 3339 writes them) is
+/// the same place as that range's edge: nothing lies beyond it. Clamping keeps such a cursor
+/// from reaching the database, where PostgreSQL refuses times before 4713 BC.
 pub fn parse_time_cursor(cursor: &str) -> Option<TimeCursor> {
     let (micros, id) = cursor.split_once('.')?;
     let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
-    Some((at, super::id::parse_id(id)?))
+    let id = super::id::parse_id(id)?;
+    let earliest = chrono::DateTime::from_timestamp(-62_167_219_200, 0)?;
+    let latest = chrono::DateTime::from_timestamp(253_402_300_799, 999_999_000)?;
+    Some(if at < earliest {
+        (earliest, uuid::Uuid::nil())
+    } else if at > latest {
+        (latest, uuid::Uuid::max())
+    } else {
+        (at, id)
+    })
 }
 
 #[cfg(test)]
@@ -84,11 +96,14 @@ mod tests {
         assert_eq!(parse_time_cursor(&time_cursor(at, id)), Some((at, id)));
         assert_eq!(parse_time_cursor("garbage"), None);
         assert_eq!(parse_time_cursor("12.nothex"), None);
-        let far = "-999999999999999999.0123456789abcdef0123456789ABCDEF";
-        assert!(
-            parse_time_cursor(far).is_some(),
-            "the pattern's extreme must decode"
-        );
+        // The documented pattern's extremes decode, to the edges of what a row can hold.
+        let id = "0123456789abcdef0123456789ABCDEF";
+        let (early, nil) = parse_time_cursor(&format!("-999999999999999999.{id}")).expect("early");
+        assert_eq!(early.to_rfc3339(), "0000-01-01T00:00:00+00:00");
+        assert_eq!(nil, uuid::Uuid::nil());
+        let (late, max) = parse_time_cursor(&format!("999999999999999999.{id}")).expect("late");
+        assert!(late.to_rfc3339().starts_with("9999-12-31T23:59:59.999999"));
+        assert_eq!(max, uuid::Uuid::max());
     }
 
     #[test]
