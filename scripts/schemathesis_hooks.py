@@ -92,7 +92,6 @@ def _session_edit(body: dict) -> None:
         end = _time(body["endsAt"])
         if end is not None:
             body["startsAt"] = _text(end - timedelta(hours=1))
-            return
     _session_times(body)
 
 
