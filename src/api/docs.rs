@@ -241,6 +241,7 @@ problem_responses!(
     /// Refusals of a JSON body.
     BodyErrors {
         "400" => "The body is not JSON, or a path id or query parameter does not parse",
+        "408" => "The body did not arrive within 10 seconds",
         "413" => "The body is over 64 KiB",
         "415" => "The body is not sent as `application/json`",
         "422" => "The body does not validate: `errors` names each field",

@@ -192,6 +192,12 @@ fn every_body_refuses_unknown_fields(doc: &Value) {
             else {
                 continue;
             };
+            for status in ["400", "408", "413", "415", "422"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} takes a body but does not declare {status}"
+                );
+            }
             let mut objects = Vec::new();
             object_schemas(doc, schema, &mut objects);
             assert!(
