@@ -40,42 +40,21 @@ const fn link(
     }
 }
 
-const fn link_with_body(
-    from: &'static str,
-    status: &'static str,
-    name: &'static str,
-    to: &'static str,
-    parameters: &'static [(&'static str, &'static str)],
-    body: fn() -> Value,
-) -> Link {
-    Link {
-        from,
-        status,
-        name,
-        to,
-        parameters,
-        body: Some(body),
+impl Link {
+    /// This link with a request body to send.
+    const fn with_body(mut self, body: fn() -> Value) -> Self {
+        self.body = Some(body);
+        self
     }
 }
 
 static LINKS: &[Link] = &[
     // Accounts: a new account can log in; a login can refresh and open its home page.
-    link_with_body(
-        "sign_up",
-        "201",
-        "LogIn",
-        "log_in",
-        &[],
+    link("sign_up", "201", "LogIn", "log_in", &[]).with_body(
         || json!({"email": "$request.body#/email", "password": "$request.body#/password"}),
     ),
-    link_with_body(
-        "log_in",
-        "200",
-        "Refresh",
-        "refresh",
-        &[],
-        || json!({"token": "$response.body#/refreshToken"}),
-    ),
+    link("log_in", "200", "Refresh", "refresh", &[])
+        .with_body(|| json!({"token": "$response.body#/refreshToken"})),
     link(
         "log_in",
         "200",
@@ -83,25 +62,13 @@ static LINKS: &[Link] = &[
         "home",
         &[("userID", "$response.body#/id")],
     ),
-    link_with_body(
-        "refresh",
-        "200",
-        "RefreshAgain",
-        "refresh",
-        &[],
-        || json!({"token": "$response.body#/refreshToken"}),
-    ),
+    link("refresh", "200", "RefreshAgain", "refresh", &[])
+        .with_body(|| json!({"token": "$response.body#/refreshToken"})),
     // A provider's service: publish a draft, add sessions, edit, look. No link withdraws it:
     // the `DELETE` that withdraws a service keeps it (archived) once it has bookings, which
     // Schemathesis's use-after-free check would take for a delete that did not happen.
-    link_with_body(
-        "save_draft",
-        "201",
-        "PublishDraft",
-        "publish",
-        &[USER],
-        || json!({"id": "$response.body#/id"}),
-    ),
+    link("save_draft", "201", "PublishDraft", "publish", &[USER])
+        .with_body(|| json!({"id": "$response.body#/id"})),
     link(
         "save_draft",
         "201",
@@ -173,14 +140,8 @@ static LINKS: &[Link] = &[
         "public_sessions",
         &[("serviceID", "$response.body#/0/id")],
     ),
-    link_with_body(
-        "public_sessions",
-        "200",
-        "Book",
-        "book",
-        &[],
-        || json!({"sessionId": "$response.body#/0/id"}),
-    ),
+    link("public_sessions", "200", "Book", "book", &[])
+        .with_body(|| json!({"sessionId": "$response.body#/0/id"})),
     // A booking: look at it, move it, cancel it. The cancel is the POST form: the `DELETE`
     // form cancels too and, by the contract, keeps the booking (Cancelled, still readable),
     // which Schemathesis's use-after-free check would take for a delete that did not happen.
