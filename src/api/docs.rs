@@ -8,9 +8,7 @@ use utoipa::{
     openapi::{
         AllOfBuilder, Content, Object, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, Type,
         response::Response,
-        schema::{
-            AdditionalProperties, AnyOfBuilder, KnownFormat, OneOfBuilder, SchemaFormat, SchemaType,
-        },
+        schema::{AdditionalProperties, AnyOfBuilder, OneOfBuilder, SchemaType},
         security::{Http, HttpAuthScheme, SecurityScheme},
     },
 };
@@ -127,34 +125,26 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// A booking update has two shapes: the customer's (`sessionId` and/or `notes`) and the
-/// provider's (`status: "Completed"`).
+/// A booking update has two shapes: the customer's (`sessionId` and/or `notes`, as the derive
+/// wrote them) and the provider's (`status: "Completed"`).
 fn split_booking_update(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
-    let notes = ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .max_length(Some(crate::domain::booking::NOTES_MAX));
-    let session = ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
-    let mut by_customer = BTreeMap::new();
-    by_customer.insert(
-        "CustomerBookingUpdate".to_owned(),
-        RefOr::T(Schema::Object(
-            ObjectBuilder::new()
-                .title(Some("The customer: move the booking and/or edit its notes"))
-                .property("sessionId", session)
-                .property("notes", notes)
-                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-                .build(),
-        )),
-    );
-    require_some_of(
-        &mut by_customer,
-        "CustomerBookingUpdate",
+    let Some(RefOr::T(Schema::Object(derived))) = schemas.get("BookingUpdate") else {
+        return;
+    };
+    let mut customer = ObjectBuilder::new()
+        .title(Some("The customer: move the booking and/or edit its notes"))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for field in ["sessionId", "notes"] {
+        if let Some(property) = derived.properties.get(field) {
+            customer = customer.property(field, property.clone());
+        }
+    }
+    let customer = some_of(
+        customer.build().into(),
         [("sessionId", Type::String), ("notes", Type::String)],
         Combine::AtLeastOne,
     );
-    let by_provider = ObjectBuilder::new()
+    let provider = ObjectBuilder::new()
         .title(Some("The provider: mark the booking Completed"))
         .property(
             "status",
@@ -164,18 +154,12 @@ fn split_booking_update(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
         )
         .required("status")
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    let Some(customer) = by_customer.remove("CustomerBookingUpdate") else {
-        return;
-    };
-    let one_of = OneOfBuilder::new()
-        .description(Some(
-            "A customer moves the booking (`sessionId`) and/or edits `notes`; the provider \
-             marks it `status: \"Completed\"`. The other side's fields are a 403.",
-        ))
+    let shapes = OneOfBuilder::new()
+        .description(derived.description.clone())
         .item(customer)
-        .item(by_provider)
+        .item(provider)
         .build();
-    schemas.insert("BookingUpdate".to_owned(), RefOr::T(Schema::OneOf(one_of)));
+    schemas.insert("BookingUpdate".to_owned(), RefOr::T(Schema::OneOf(shapes)));
 }
 
 #[derive(Clone, Copy)]
@@ -184,17 +168,21 @@ enum Combine {
     ExactlyOne,
 }
 
-/// Requires one (or exactly one) of two fields of a body to be given: a rule the derive cannot
-/// write.
+/// Requires one (or exactly one) of two fields of a named body to be given: a rule the derive
+/// cannot write.
 fn require_some_of(
     schemas: &mut BTreeMap<String, RefOr<Schema>>,
     name: &str,
     fields: [(&str, Type); 2],
     combine: Combine,
 ) {
-    let Some(schema) = schemas.remove(name) else {
-        return;
-    };
+    if let Some(schema) = schemas.remove(name) {
+        schemas.insert(name.to_owned(), some_of(schema, fields, combine).into());
+    }
+}
+
+/// `schema`, with one (or exactly one) of two of its fields given.
+fn some_of(schema: RefOr<Schema>, fields: [(&str, Type); 2], combine: Combine) -> Schema {
     let [first, second] = fields.map(|(field, kind)| {
         ObjectBuilder::new()
             .required(field)
@@ -204,8 +192,7 @@ fn require_some_of(
         Combine::AtLeastOne => Schema::AnyOf(AnyOfBuilder::new().item(first).item(second).build()),
         Combine::ExactlyOne => Schema::OneOf(OneOfBuilder::new().item(first).item(second).build()),
     };
-    let both = AllOfBuilder::new().item(schema).item(rule).build();
-    schemas.insert(name.to_owned(), RefOr::T(Schema::AllOf(both)));
+    Schema::AllOf(AllOfBuilder::new().item(schema).item(rule).build())
 }
 
 fn problem(description: &str) -> RefOr<Response> {

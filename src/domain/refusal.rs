@@ -61,34 +61,33 @@ impl Refusal {
         }
     }
 
+    /// Which answer this refusal becomes. Every refusal is listed, so a new one needs a choice.
     pub fn kind(self) -> RefusalKind {
-        if self == Refusal::OwnService {
-            RefusalKind::NotAllowed
-        } else if self.is_conflict() {
-            RefusalKind::Conflict
-        } else {
-            RefusalKind::BreaksRule
-        }
-    }
-
-    /// The state of things is in the way: full, taken, already changed, or over (a cancelled
-    /// booking, an ended session) — nothing in the request could be put right to make it pass.
-    fn is_conflict(self) -> bool {
-        matches!(
-            self,
+        match self {
+            // The state of things is in the way: full, taken, already changed, or over (a
+            // cancelled booking, an ended session).
             Refusal::EmailTaken
-                | Refusal::SessionFull
-                | Refusal::AlreadyBooked
-                | Refusal::BookingCompleted
-                | Refusal::BookingCancelled
-                | Refusal::CapacityBelowBooked
-                | Refusal::SessionCancelled
-                | Refusal::ServiceArchived
-                | Refusal::NotADraft
-                | Refusal::EditConflict
-                | Refusal::IdempotencyKeyInUse
-                | Refusal::SessionEnded
-        )
+            | Refusal::SessionFull
+            | Refusal::AlreadyBooked
+            | Refusal::BookingCompleted
+            | Refusal::BookingCancelled
+            | Refusal::CapacityBelowBooked
+            | Refusal::SessionCancelled
+            | Refusal::ServiceArchived
+            | Refusal::NotADraft
+            | Refusal::EditConflict
+            | Refusal::IdempotencyKeyInUse
+            | Refusal::SessionEnded => RefusalKind::Conflict,
+            // The caller may not do this to this thing, whatever its state.
+            Refusal::OwnService => RefusalKind::NotAllowed,
+            // The request asks for something the rules do not allow.
+            Refusal::SessionStarted
+            | Refusal::BookingNotice { .. }
+            | Refusal::CancellationNotice { .. }
+            | Refusal::ServiceNotPublished
+            | Refusal::DifferentService
+            | Refusal::IdempotencyKeyReused => RefusalKind::BreaksRule,
+        }
     }
 
     pub fn detail(self) -> String {
