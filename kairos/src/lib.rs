@@ -1,22 +1,19 @@
 //! Kairos: a self-hosted booking server. The binary (`main.rs`) is a thin shell around this
 //! library, so the integration tests run the same server it does.
+//!
+//! The layers, each using only those below it: the HTTP adapters ([`http`]: the JSON API and
+//! the web pages) call the use cases ([`app`]), which use the rules ([`domain`]) and the
+//! database ([`store`], the only place with SQL).
 
 #![forbid(unsafe_code)]
 
-pub mod admin_cli;
-pub mod api;
-pub mod auth;
-pub mod bench;
+pub mod app;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod domain;
-pub mod error;
-pub mod maintenance;
-pub mod metrics;
-pub mod middleware;
-pub mod ops;
-pub mod serve;
+pub mod http;
+pub mod secret;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod web;

@@ -1,11 +1,12 @@
-//! The `kairos` binary: parse settings, set up logging, then serve or run an admin task.
+//! The `kairos` binary: parse the command line, set up logging, then serve or run an admin task.
 
 #![forbid(unsafe_code)]
 
 use clap::Parser;
 use kairos::{
-    admin_cli,
-    config::{AdminCommand, Cli, Command},
+    cli::{AdminCommand, Cli, Command, ServeArgs},
+    commands,
+    config::LogFormat,
     startup::Application,
     telemetry,
 };
@@ -16,23 +17,25 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    // The benchmark's bulk load is one statement of many seconds, which sqlx would report as
-    // slow; the benchmark prints its own findings.
-    let default_filter = match cli.command {
-        Some(Command::Bench(_)) => "info,sqlx=error",
-        _ => "info",
-    };
-    telemetry::init(cli.settings.log_format, default_filter);
-    let settings = cli.settings.into_settings();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = Application::build(settings).await?;
-            tracing::info!(addr = %app.local_addr(), "kairos is listening");
-            app.run_until_stopped().await
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Admin {
+            command: AdminCommand::Create(args),
+        }) => {
+            telemetry::init(LogFormat::Text, "warn");
+            commands::create_admin(args).await
         }
-        Command::Admin {
-            command: AdminCommand::Create { email },
-        } => admin_cli::create_admin(&settings, &email).await,
-        Command::Bench(args) => kairos::bench::run(args, &settings).await,
+        Some(Command::Backup(args)) => {
+            telemetry::init(LogFormat::Text, "warn");
+            commands::backup(args).await
+        }
     }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format, "info");
+    let app = Application::build(args.into_settings()).await?;
+    tracing::info!(addr = %app.local_addr(), "kairos is listening");
+    app.run_until_stopped().await
 }

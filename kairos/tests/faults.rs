@@ -7,7 +7,7 @@
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kairos::bench::server::Data;
+use kairos_testkit::{Data, ServerProcess};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -53,7 +53,7 @@ async fn contents(data: &Data) -> Contents {
          (SELECT COUNT(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'Pending') \
          FROM sessions s";
     let mut contents = Contents::default();
-    if let Some(url) = &data.database_url {
+    if let Some(url) = data.database_url() {
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
         for row in sqlx::query(bookings).fetch_all(&mut conn).await.unwrap() {
             contents.bookings.insert(row.get(0), row.get(1));
@@ -89,90 +89,28 @@ struct Contents {
     integrity: String,
 }
 
-/// The real binary on a fixed port, so clients keep their address across restarts.
-struct Server {
-    child: Option<Child>,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn new(data: &Data) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self {
-            child: None,
-            port,
-            log: data.dir.path().join("server.log"),
-        }
+/// The real binary, with the fault tests' admin and limits, on its own port so clients keep
+/// their address across restarts. `database_url` overrides the data's (a relay in front of it).
+fn server(data: &Data, database_url: Option<&str>) -> ServerProcess {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_kairos"));
+    let mut server = ServerProcess::new(
+        binary,
+        data,
+        &[
+            ("KAIROS_JWT_SECRET", SECRET),
+            ("KAIROS_ADMIN_EMAIL", ADMIN_EMAIL),
+            ("KAIROS_ADMIN_PASSWORD", PASSWORD),
+            ("KAIROS_LOGINS_PER_IP", "100000000"),
+            ("KAIROS_SIGNUPS_PER_IP", "100000000"),
+            ("RUST_LOG", "warn"),
+        ],
+    )
+    .unwrap();
+    if let Some(url) = database_url {
+        server.set_env("DATABASE_URL", url);
     }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn start(&mut self, data: &Data, database_url: Option<&str>) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kairos"));
-        command
-            .env("KAIROS_ADDR", format!("127.0.0.1:{}", self.port))
-            .env("KAIROS_DATA_DIR", data.dir.path())
-            .env("KAIROS_JWT_SECRET", SECRET)
-            .env("KAIROS_ADMIN_EMAIL", ADMIN_EMAIL)
-            .env("KAIROS_ADMIN_PASSWORD", PASSWORD)
-            .env("KAIROS_LOGINS_PER_IP", "100000000")
-            .env("KAIROS_SIGNUPS_PER_IP", "100000000")
-            .env("RUST_LOG", "warn")
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log));
-        if let Some(url) = database_url.or(data.database_url.as_deref()) {
-            command.env("DATABASE_URL", url);
-        }
-        self.child = Some(command.spawn().expect("the kairos binary starts"));
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Waits until `/readyz` answers 200; how long that took.
-    async fn ready(&self, client: &reqwest::Client) -> Duration {
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = client.get(self.url("/readyz")).send().await
-                && r.status() == StatusCode::OK
-            {
-                return started.elapsed();
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "the server did not become ready; see {}",
-                self.log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
+    server.start().unwrap();
+    server
 }
 
 #[derive(Clone)]
@@ -181,7 +119,7 @@ struct User {
     token: String,
 }
 
-async fn login(client: &reqwest::Client, server: &Server, email: &str) -> User {
+async fn login(client: &reqwest::Client, server: &ServerProcess, email: &str) -> User {
     let body: Value = client
         .post(server.url("/api/login"))
         .json(&json!({ "email": email, "password": PASSWORD }))
@@ -212,7 +150,7 @@ async fn post(client: &reqwest::Client, url: String, user: &User, body: Value) -
 /// A provider with `sessions` sessions of `capacity` places, and `customers` customers.
 async fn fixture(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ServerProcess,
     sessions: usize,
     capacity: u32,
     customers: usize,
@@ -275,7 +213,7 @@ struct Acknowledged {
 /// Books and cancels from `workers` clients until `stop`; every answer goes into `acked`.
 fn booking_load(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ServerProcess,
     sessions: &[String],
     customers: &[User],
     workers: usize,
@@ -354,9 +292,8 @@ fn client() -> reqwest::Client {
 /// SIGKILL at random moments under booking load, 20 times, restarting on the same data.
 async fn killed_twenty_times_under_load(data: Data, backend: &str) {
     let client = client();
-    let mut server = Server::new(&data);
-    server.start(&data, None);
-    server.ready(&client).await;
+    let mut server = server(&data, None);
+    server.ready(&client).await.unwrap();
     let (sessions, customers) = fixture(&client, &server, 6, 10, 40).await;
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
@@ -366,8 +303,8 @@ async fn killed_twenty_times_under_load(data: Data, backend: &str) {
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(200 + dice.below(1300) as u64)).await;
         server.kill();
-        server.start(&data, None);
-        restarts.push(server.ready(&client).await);
+        server.start().unwrap();
+        restarts.push(server.ready(&client).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
@@ -432,7 +369,7 @@ async fn killed_twenty_times_under_load(data: Data, backend: &str) {
         !server.log_text().contains("panicked"),
         "a panic in the log"
     );
-    data.drop_database().await;
+    drop(data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -463,7 +400,7 @@ struct Outage {
 /// Reads and bookings from `workers` clients, timing each answer, until `stop`.
 fn outage_load(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ServerProcess,
     sessions: &[String],
     customers: &[User],
     stop: &Arc<AtomicBool>,
@@ -585,7 +522,7 @@ impl Relay {
 /// fault lets some writes through (a full disk), so `/readyz` may say ready between failures.
 async fn survive(
     client: &reqwest::Client,
-    server: &Server,
+    server: &ServerProcess,
     what: &str,
     partial: bool,
     fault: impl FnOnce(),
@@ -685,7 +622,7 @@ async fn postgres_gone_for_thirty_seconds_fails_fast_and_comes_back() {
         return;
     };
     let data = Data::fresh(Some(&admin_url)).await.unwrap();
-    let direct = reqwest::Url::parse(data.database_url.as_deref().unwrap()).unwrap();
+    let direct = reqwest::Url::parse(data.database_url().unwrap()).unwrap();
     let target = format!(
         "{}:{}",
         direct.host_str().unwrap(),
@@ -695,9 +632,8 @@ async fn postgres_gone_for_thirty_seconds_fails_fast_and_comes_back() {
     let mut through = direct.clone();
     through.set_port(Some(relay.port)).unwrap();
     let client = client();
-    let mut server = Server::new(&data);
-    server.start(&data, Some(through.as_str()));
-    server.ready(&client).await;
+    let mut server = server(&data, Some(through.as_str()));
+    server.ready(&client).await.unwrap();
     let fixture = fixture(&client, &server, 4, 1000, 8).await;
     survive(
         &client,
@@ -710,7 +646,7 @@ async fn postgres_gone_for_thirty_seconds_fails_fast_and_comes_back() {
     )
     .await;
     server.kill();
-    data.drop_database().await;
+    drop(data);
 }
 
 /// A tmpfs of `size` at a new directory; unmounted on drop.
@@ -759,9 +695,8 @@ async fn sqlite_on_a_full_disk_for_thirty_seconds_fails_fast_and_comes_back() {
     let tmpfs = Tmpfs::mount("64m");
     let data = Data::sqlite_in(tempfile::tempdir_in(tmpfs.path()).unwrap());
     let client = client();
-    let mut server = Server::new(&data);
-    server.start(&data, None);
-    server.ready(&client).await;
+    let mut server = server(&data, None);
+    server.ready(&client).await.unwrap();
     let fixture = fixture(&client, &server, 4, 1000, 8).await;
     let filler = Arc::new(Mutex::new(None));
     let (f1, f2) = (filler.clone(), filler.clone());

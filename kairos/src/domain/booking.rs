@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{refusal::Refusal, service::ServiceStatus, session::SessionStatus};
+use super::{FieldError, refusal::Refusal, service::ServiceStatus, session::SessionStatus};
 
 /// Spelled as in the seed. Completed and Cancelled are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -65,14 +65,14 @@ impl CancelledBy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TimeRange {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
 
 /// The seed's "session details object": when, where, and what else to know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDetails {
     pub time: TimeRange,
@@ -81,7 +81,8 @@ pub struct SessionDetails {
     pub additional_information: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+/// A booking as the API shows it (and as an idempotent retry gets it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     pub id: Uuid,
@@ -160,6 +161,31 @@ pub struct BookingCounts {
 pub const NOTES_MAX: usize = 2000;
 pub const REASON_MAX: usize = 500;
 
+/// Notes for the provider: trimmed, blank is none, at most [`NOTES_MAX`] characters.
+pub fn checked_notes(notes: Option<String>) -> Result<Option<String>, FieldError> {
+    trimmed_within(notes, "notes", NOTES_MAX)
+}
+
+/// Why something was cancelled: trimmed, blank is none, at most [`REASON_MAX`] characters.
+pub fn checked_reason(reason: Option<String>) -> Result<Option<String>, FieldError> {
+    trimmed_within(reason, "reason", REASON_MAX)
+}
+
+fn trimmed_within(
+    text: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > max) {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +221,16 @@ mod tests {
             check_bookable(&ok, Uuid::nil(), now),
             Err(Refusal::OwnService)
         );
+    }
+
+    #[test]
+    fn notes_and_reasons_are_trimmed_and_limited() {
+        assert_eq!(checked_notes(Some("  hi ".into())), Ok(Some("hi".into())));
+        assert_eq!(checked_notes(Some("   ".into())), Ok(None));
+        assert!(checked_notes(Some("x".repeat(NOTES_MAX + 1))).is_err());
+        assert!(checked_reason(Some("x".repeat(REASON_MAX))).is_ok());
+        let too_long = checked_reason(Some("x".repeat(REASON_MAX + 1))).expect_err("long");
+        assert_eq!(too_long.field, "reason");
     }
 
     #[test]

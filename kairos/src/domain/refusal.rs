@@ -34,6 +34,9 @@ pub enum Refusal {
     DifferentService,
     SessionEnded,
     IdempotencyKeyReused,
+    CannotDemoteSelf,
+    ProviderOnly,
+    CustomerOnly,
 }
 
 impl Refusal {
@@ -58,6 +61,9 @@ impl Refusal {
             Refusal::DifferentService => "different_service",
             Refusal::SessionEnded => "session_ended",
             Refusal::IdempotencyKeyReused => "idempotency_key_reused",
+            Refusal::CannotDemoteSelf => "cannot_demote_self",
+            Refusal::ProviderOnly => "provider_only",
+            Refusal::CustomerOnly => "customer_only",
         }
     }
 
@@ -77,9 +83,12 @@ impl Refusal {
             | Refusal::NotADraft
             | Refusal::EditConflict
             | Refusal::IdempotencyKeyInUse
-            | Refusal::SessionEnded => RefusalKind::Conflict,
+            | Refusal::SessionEnded
+            | Refusal::CannotDemoteSelf => RefusalKind::Conflict,
             // The caller may not do this to this thing, whatever its state.
-            Refusal::OwnService => RefusalKind::NotAllowed,
+            Refusal::OwnService | Refusal::ProviderOnly | Refusal::CustomerOnly => {
+                RefusalKind::NotAllowed
+            }
             // The request asks for something the rules do not allow.
             Refusal::SessionStarted
             | Refusal::BookingNotice { .. }
@@ -126,6 +135,13 @@ impl Refusal {
             Refusal::IdempotencyKeyReused => {
                 "This Idempotency-Key was used with a different request.".into()
             }
+            Refusal::CannotDemoteSelf => {
+                "An admin cannot take away their own admin role; ask another admin.".into()
+            }
+            Refusal::ProviderOnly => {
+                "Only the provider marks a booking Completed; to cancel, use cancel.".into()
+            }
+            Refusal::CustomerOnly => "Only the customer moves a booking or edits its notes.".into(),
         }
     }
 }

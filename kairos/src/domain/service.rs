@@ -61,6 +61,16 @@ pub struct Service {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// What a provider's service holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCounts {
+    pub upcoming_sessions: i64,
+    pub pending_bookings: i64,
+    pub completed_bookings: i64,
+    pub cancelled_bookings: i64,
+}
+
 /// The fields of a service a provider sets, validated together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {

@@ -1,14 +1,9 @@
 //! Accounts: creating, finding and changing users.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    Constraint, StoreError,
-    backend::{Backend, SqlStore},
-    sql::{Conn, on_violation, query},
-};
+use super::{Constraint, Read, StoreError, Writer, on_violation, query};
 use crate::domain::{
     refusal::Refusal,
     user::{Role, User},
@@ -38,8 +33,8 @@ pub struct UserChanges {
     /// The new address and its key.
     pub email: Option<(String, String)>,
     pub password_hash: Option<String>,
-    /// A new password ends every other login session of the user; this one is kept.
-    pub current_session: Uuid,
+    /// A new password ends every other login of the user; this one is kept.
+    pub current_login: Uuid,
     pub now: DateTime<Utc>,
 }
 
@@ -48,71 +43,6 @@ pub struct UserChanges {
 pub struct AdminChanges {
     pub role: Option<Role>,
     pub is_chirpy_red: Option<bool>,
-}
-
-#[async_trait::async_trait]
-pub trait AccountStore: Send + Sync {
-    /// Fails with [`Refusal::EmailTaken`] when another account has the address, in any case.
-    async fn create_user(&self, new: NewUser) -> Result<User, StoreError>;
-    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError>;
-    async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError>;
-    async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError>;
-    /// Users newest first, after the cursor user if one is given.
-    async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError>;
-    async fn admin_update_user(
-        &self,
-        id: Uuid,
-        changes: AdminChanges,
-        now: DateTime<Utc>,
-    ) -> Result<User, StoreError>;
-}
-
-#[async_trait::async_trait]
-impl<B: Backend> AccountStore for SqlStore<B> {
-    async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
-        self.backend
-            .write(move |c| insert_user(c, new).boxed())
-            .await
-    }
-
-    async fn user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        self.backend.read(move |c| user_by_id(c, id).boxed()).await
-    }
-
-    async fn credentials(&self, email_key: String) -> Result<Option<Credentials>, StoreError> {
-        self.backend
-            .read(move |c| credentials(c, email_key).boxed())
-            .await
-    }
-
-    async fn update_user(&self, changes: UserChanges) -> Result<User, StoreError> {
-        let updated = self
-            .backend
-            .write(move |c| update_user(c, changes).boxed())
-            .await;
-        self.principals.clear();
-        updated
-    }
-
-    async fn list_users(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<User>, StoreError> {
-        self.backend
-            .read(move |c| list_users(c, after, limit).boxed())
-            .await
-    }
-
-    async fn admin_update_user(
-        &self,
-        id: Uuid,
-        changes: AdminChanges,
-        now: DateTime<Utc>,
-    ) -> Result<User, StoreError> {
-        let updated = self
-            .backend
-            .write(move |c| admin_update_user(c, id, changes, now).boxed())
-            .await;
-        self.principals.clear();
-        updated
-    }
 }
 
 /// The columns [`UserRow`] reads, as a literal so `concat!` can build statements from it.
@@ -154,8 +84,9 @@ struct CredentialsRow {
     password_hash: String,
 }
 
-async fn insert_user<C: Conn>(c: &mut C, new: NewUser) -> Result<User, StoreError> {
-    c.fetch_one::<UserRow>(
+/// Fails with [`Refusal::EmailTaken`] when another account has the address, in any case.
+pub async fn insert(w: &mut Writer, new: NewUser) -> Result<User, StoreError> {
+    w.fetch_one::<UserRow>(
         query(concat!(
             "INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) RETURNING ",
@@ -176,8 +107,8 @@ async fn insert_user<C: Conn>(c: &mut C, new: NewUser) -> Result<User, StoreErro
     .into_user()
 }
 
-pub(crate) async fn user_by_id<C: Conn>(c: &mut C, id: Uuid) -> Result<Option<User>, StoreError> {
-    c.fetch_optional::<UserRow>(
+pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<User>, StoreError> {
+    r.fetch_optional::<UserRow>(
         query(concat!(
             "SELECT ",
             user_columns!(),
@@ -190,11 +121,11 @@ pub(crate) async fn user_by_id<C: Conn>(c: &mut C, id: Uuid) -> Result<Option<Us
     .transpose()
 }
 
-async fn credentials<C: Conn>(
-    c: &mut C,
+pub async fn credentials(
+    r: &mut impl Read,
     email_key: String,
 ) -> Result<Option<Credentials>, StoreError> {
-    let row = c
+    let row = r
         .fetch_optional::<CredentialsRow>(
             query(concat!(
                 "SELECT ",
@@ -213,10 +144,12 @@ async fn credentials<C: Conn>(
     .transpose()
 }
 
-async fn update_user<C: Conn>(c: &mut C, changes: UserChanges) -> Result<User, StoreError> {
+/// A user's own change; a new password ends their other logins.
+pub async fn update(w: &mut Writer, changes: UserChanges) -> Result<User, StoreError> {
+    w.forget_cached_logins();
     let (email, email_key) = changes.email.unzip();
     let password_changed = changes.password_hash.is_some();
-    let user = c
+    let user = w
         .fetch_optional::<UserRow>(
             query(concat!(
                 "UPDATE users SET email = COALESCE($2, email), \
@@ -238,13 +171,13 @@ async fn update_user<C: Conn>(c: &mut C, changes: UserChanges) -> Result<User, S
         ))?
         .ok_or(StoreError::NotFound)?;
     if password_changed {
-        c.execute(
+        w.execute(
             query(
-                "UPDATE login_sessions SET revoked_at = $3, revoked_reason = 'password_changed' \
+                "UPDATE logins SET revoked_at = $3, revoked_reason = 'password_changed' \
                  WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
             )
             .bind(changes.user_id)
-            .bind(changes.current_session)
+            .bind(changes.current_login)
             .bind(changes.now),
         )
         .await?;
@@ -252,12 +185,13 @@ async fn update_user<C: Conn>(c: &mut C, changes: UserChanges) -> Result<User, S
     user.into_user()
 }
 
-async fn list_users<C: Conn>(
-    c: &mut C,
+/// Users newest first, after the cursor user if one is given.
+pub async fn list(
+    r: &mut impl Read,
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<User>, StoreError> {
-    c.fetch_all::<UserRow>(
+    r.fetch_all::<UserRow>(
         query(concat!(
             "SELECT ",
             user_columns!(),
@@ -272,13 +206,15 @@ async fn list_users<C: Conn>(
     .collect()
 }
 
-async fn admin_update_user<C: Conn>(
-    c: &mut C,
+/// An admin's change to someone's role or membership flag.
+pub async fn update_by_admin(
+    w: &mut Writer,
     id: Uuid,
     changes: AdminChanges,
     now: DateTime<Utc>,
 ) -> Result<User, StoreError> {
-    c.fetch_optional::<UserRow>(
+    w.forget_cached_logins();
+    w.fetch_optional::<UserRow>(
         query(concat!(
             "UPDATE users SET role = COALESCE($2, role), \
              is_chirpy_red = COALESCE($3, is_chirpy_red), updated_at = $4 \

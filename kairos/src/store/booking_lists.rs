@@ -1,14 +1,12 @@
 //! Lists of bookings: current, all (filtered), counts by status, and a customer's schedule.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
 use super::{
-    StoreError,
-    backend::{Backend, SqlStore},
+    Read, StoreError,
     bookings::{BookingRow, booking_select},
-    sql::{Conn, query},
+    query,
 };
 use crate::domain::booking::{Booking, BookingCounts, BookingStatus};
 use crate::domain::page::TimeCursor;
@@ -33,6 +31,23 @@ pub struct BookingFilter {
     pub to: Option<DateTime<Utc>>,
     pub after: Option<TimeCursor>,
     pub limit: u32,
+}
+
+impl BookingFilter {
+    /// All of the user's bookings from this perspective, the first page of 50: narrow it with
+    /// struct update syntax.
+    pub fn of(user_id: Uuid, perspective: Perspective) -> Self {
+        Self {
+            user_id,
+            perspective,
+            status: None,
+            service_id: None,
+            from: None,
+            to: None,
+            after: None,
+            limit: crate::domain::page::DEFAULT_LIMIT,
+        }
+    }
 }
 
 /// One statement per perspective, `$1` being the user. A single text with
@@ -93,142 +108,97 @@ const BOOKING_COUNTS: PerPerspective = per_perspective!(
     "GROUP BY b.status"
 );
 
-#[async_trait::async_trait]
-pub trait BookingListStore: Send + Sync {
-    /// Pending bookings of sessions that have not ended, soonest first.
-    async fn current_bookings(
-        &self,
-        filter: BookingFilter,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Booking>, StoreError>;
-    /// Every booking matching the filter, latest session first.
-    async fn all_bookings(&self, filter: BookingFilter) -> Result<Vec<Booking>, StoreError>;
-    /// Live (not cancelled) bookings a customer holds in sessions starting in `[from, to)`,
-    /// soonest first.
-    async fn customer_schedule(&self, filter: BookingFilter) -> Result<Vec<Booking>, StoreError>;
-    async fn booking_counts(
-        &self,
-        user_id: Uuid,
-        perspective: Perspective,
-    ) -> Result<BookingCounts, StoreError>;
-}
-
 fn bookings(rows: Vec<BookingRow>) -> Result<Vec<Booking>, StoreError> {
     rows.into_iter().map(BookingRow::into_booking).collect()
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> BookingListStore for SqlStore<B> {
-    async fn current_bookings(
-        &self,
-        filter: BookingFilter,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Booking>, StoreError> {
-        let (after_start, after_id) = filter.after.unzip();
-        self.backend
-            .read(move |c| {
-                async move {
-                    bookings(
-                        c.fetch_all(
-                            query(CURRENT_BOOKINGS.text(filter.perspective))
-                                .bind(filter.user_id)
-                                .bind(now)
-                                .bind(filter.service_id)
-                                .bind(after_start)
-                                .bind(after_id)
-                                .bind(filter.limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
+/// Pending bookings of sessions that have not ended, soonest first.
+pub async fn current(
+    r: &mut impl Read,
+    filter: BookingFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<Booking>, StoreError> {
+    let (after_start, after_id) = filter.after.unzip();
+    bookings(
+        r.fetch_all(
+            query(CURRENT_BOOKINGS.text(filter.perspective))
+                .bind(filter.user_id)
+                .bind(now)
+                .bind(filter.service_id)
+                .bind(after_start)
+                .bind(after_id)
+                .bind(filter.limit),
+        )
+        .await?,
+    )
+}
 
-    async fn all_bookings(&self, filter: BookingFilter) -> Result<Vec<Booking>, StoreError> {
-        let (after_start, after_id) = filter.after.unzip();
-        self.backend
-            .read(move |c| {
-                async move {
-                    bookings(
-                        c.fetch_all(
-                            query(ALL_BOOKINGS.text(filter.perspective))
-                                .bind(filter.user_id)
-                                .bind(filter.status.map(BookingStatus::as_str))
-                                .bind(filter.service_id)
-                                .bind(filter.from)
-                                .bind(filter.to)
-                                .bind(after_start)
-                                .bind(after_id)
-                                .bind(filter.limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
+/// Every booking matching the filter, latest session first.
+pub async fn all(r: &mut impl Read, filter: BookingFilter) -> Result<Vec<Booking>, StoreError> {
+    let (after_start, after_id) = filter.after.unzip();
+    bookings(
+        r.fetch_all(
+            query(ALL_BOOKINGS.text(filter.perspective))
+                .bind(filter.user_id)
+                .bind(filter.status.map(BookingStatus::as_str))
+                .bind(filter.service_id)
+                .bind(filter.from)
+                .bind(filter.to)
+                .bind(after_start)
+                .bind(after_id)
+                .bind(filter.limit),
+        )
+        .await?,
+    )
+}
 
-    async fn booking_counts(
-        &self,
-        user_id: Uuid,
-        perspective: Perspective,
-    ) -> Result<BookingCounts, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    let rows: Vec<(String, i64)> = c
-                        .fetch_all(query(BOOKING_COUNTS.text(perspective)).bind(user_id))
-                        .await?;
-                    let mut counts = BookingCounts::default();
-                    for (status, count) in rows {
-                        match BookingStatus::parse(&status) {
-                            Some(BookingStatus::Pending) => counts.pending = count,
-                            Some(BookingStatus::Completed) => counts.completed = count,
-                            Some(BookingStatus::Cancelled) => counts.cancelled = count,
-                            None => {
-                                return Err(super::corrupt(&format!("booking status `{status}`")));
-                            }
-                        }
-                    }
-                    Ok(counts)
-                }
-                .boxed()
-            })
-            .await
+/// How many of the user's bookings (or, as a provider, of those on their services) are in each
+/// state.
+pub async fn counts(
+    r: &mut impl Read,
+    user_id: Uuid,
+    perspective: Perspective,
+) -> Result<BookingCounts, StoreError> {
+    let rows: Vec<(String, i64)> = r
+        .fetch_all(query(BOOKING_COUNTS.text(perspective)).bind(user_id))
+        .await?;
+    let mut counts = BookingCounts::default();
+    for (status, count) in rows {
+        match BookingStatus::parse(&status) {
+            Some(BookingStatus::Pending) => counts.pending = count,
+            Some(BookingStatus::Completed) => counts.completed = count,
+            Some(BookingStatus::Cancelled) => counts.cancelled = count,
+            None => return Err(super::corrupt(&format!("booking status `{status}`"))),
+        }
     }
+    Ok(counts)
+}
 
-    async fn customer_schedule(&self, filter: BookingFilter) -> Result<Vec<Booking>, StoreError> {
-        let (after_start, after_id) = filter.after.unzip();
-        self.backend
-            .read(move |c| {
-                async move {
-                    bookings(
-                        c.fetch_all(
-                            query(concat!(
-                                booking_select!(),
-                                "WHERE b.user_id = $1 AND b.status <> 'Cancelled' \
-                                 AND s.starts_at >= $2 AND s.starts_at < $3 \
-                                 AND ($4 IS NULL OR b.service_id = $4) \
-                                 AND ($5 IS NULL OR s.starts_at > $5 \
-                                      OR (s.starts_at = $5 AND b.id > $6)) \
-                                 ORDER BY s.starts_at, b.id LIMIT $7"
-                            ))
-                            .bind(filter.user_id)
-                            .bind(filter.from)
-                            .bind(filter.to)
-                            .bind(filter.service_id)
-                            .bind(after_start)
-                            .bind(after_id)
-                            .bind(filter.limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
+/// Live (not cancelled) bookings a customer holds in sessions starting in `[from, to)`, soonest
+/// first.
+pub async fn customer_schedule(
+    r: &mut impl Read,
+    filter: BookingFilter,
+) -> Result<Vec<Booking>, StoreError> {
+    let (after_start, after_id) = filter.after.unzip();
+    bookings(
+        r.fetch_all(
+            query(concat!(
+                booking_select!(),
+                "WHERE b.user_id = $1 AND b.status <> 'Cancelled' \
+                 AND s.starts_at >= $2 AND s.starts_at < $3 \
+                 AND ($4 IS NULL OR b.service_id = $4) \
+                 AND ($5 IS NULL OR s.starts_at > $5 OR (s.starts_at = $5 AND b.id > $6)) \
+                 ORDER BY s.starts_at, b.id LIMIT $7"
+            ))
+            .bind(filter.user_id)
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(filter.service_id)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(filter.limit),
+        )
+        .await?,
+    )
 }

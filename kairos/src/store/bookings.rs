@@ -7,15 +7,9 @@
 //! cannot deadlock on each other.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    Constraint, StoreError,
-    backend::{Backend, SqlStore},
-    services::release_seats,
-    sql::{Conn, on_violation, query},
-};
+use super::{Constraint, Read, StoreError, Writer, on_violation, query, services::release_seats};
 use crate::domain::{
     booking::{
         Bookable, Booking, BookingStatus, CancelledBy, SessionDetails, TimeRange, check_bookable,
@@ -33,8 +27,6 @@ pub struct NewBooking {
     pub session_id: Uuid,
     pub notes: Option<String>,
     pub now: DateTime<Utc>,
-    /// When set, the answer is stored under this key in the same transaction.
-    pub idempotency_key: Option<String>,
 }
 
 /// A customer's change to their booking: another session of the same service, and/or notes.
@@ -44,34 +36,6 @@ pub struct BookingChange {
     pub notes: Option<Option<String>>,
     /// Customers are held to the cancellation notice; providers and admins are not.
     pub hold_to_notice: bool,
-}
-
-#[async_trait::async_trait]
-pub trait BookingStore: Send + Sync {
-    async fn book(&self, new: NewBooking) -> Result<Booking, StoreError>;
-    async fn booking(&self, id: Uuid) -> Result<Option<Booking>, StoreError>;
-    /// Cancels a pending booking and frees its place. Cancelling a cancelled booking changes
-    /// nothing and answers it as it is; a completed one is [`Refusal::BookingCompleted`].
-    async fn cancel_booking(
-        &self,
-        id: Uuid,
-        by: CancelledBy,
-        reason: Option<String>,
-        hold_to_notice: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Booking, StoreError>;
-    /// Moves a pending booking to another session of its service (taking the new place and
-    /// freeing the old one, or changing nothing) and/or edits its notes.
-    async fn change_booking(
-        &self,
-        id: Uuid,
-        change: BookingChange,
-        now: DateTime<Utc>,
-    ) -> Result<Booking, StoreError>;
-    async fn complete_booking(&self, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError>;
-    /// Marks pending bookings of ended sessions Completed. Safe to run on several instances at
-    /// once: each booking changes once.
-    async fn complete_ended_bookings(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// Selects what [`BookingRow`] reads: the booking with its session and service.
@@ -145,91 +109,43 @@ impl BookingRow {
     }
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> BookingStore for SqlStore<B> {
-    async fn book(&self, new: NewBooking) -> Result<Booking, StoreError> {
-        self.backend.write(move |c| book(c, new).boxed()).await
-    }
-
-    async fn booking(&self, id: Uuid) -> Result<Option<Booking>, StoreError> {
-        self.backend
-            .read(move |c| booking_by_id(c, id).boxed())
-            .await
-    }
-
-    async fn cancel_booking(
-        &self,
-        id: Uuid,
-        by: CancelledBy,
-        reason: Option<String>,
-        hold_to_notice: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Booking, StoreError> {
-        self.backend
-            .write(move |c| cancel_booking(c, id, by, reason, hold_to_notice, now).boxed())
-            .await
-    }
-
-    async fn change_booking(
-        &self,
-        id: Uuid,
-        change: BookingChange,
-        now: DateTime<Utc>,
-    ) -> Result<Booking, StoreError> {
-        self.backend
-            .write(move |c| change_booking(c, id, change, now).boxed())
-            .await
-    }
-
-    async fn complete_booking(&self, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError> {
-        self.backend
-            .write(move |c| complete_booking(c, id, now).boxed())
-            .await
-    }
-
-    async fn complete_ended_bookings(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.backend
-            .write(move |c| {
-                async move {
-                    let completed = c
-                        .execute(
-                            query(
-                                "UPDATE bookings SET status = 'Completed', \
-                                 sequence = sequence + 1, updated_at = $1 \
-                                 WHERE status = 'Pending' AND session_id IN \
-                                 (SELECT id FROM sessions WHERE settled = FALSE AND ends_at <= $1)",
-                            )
-                            .bind(now),
-                        )
-                        .await?;
-                    c.execute(
-                        query(
-                            "UPDATE sessions SET settled = TRUE \
-                             WHERE settled = FALSE AND ends_at <= $1",
-                        )
-                        .bind(now),
-                    )
-                    .await?;
-                    Ok(completed)
-                }
-                .boxed()
-            })
-            .await
-    }
+/// Marks pending bookings of ended sessions Completed. Safe to run on several instances at
+/// once: each booking changes once.
+pub async fn complete_ended(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let completed = w
+        .execute(
+            query(
+                "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, \
+                 updated_at = $1 WHERE status = 'Pending' AND session_id IN \
+                 (SELECT id FROM sessions WHERE settled = FALSE AND ends_at <= $1)",
+            )
+            .bind(now),
+        )
+        .await?;
+    w.execute(
+        query("UPDATE sessions SET settled = TRUE WHERE settled = FALSE AND ends_at <= $1")
+            .bind(now),
+    )
+    .await?;
+    Ok(completed)
 }
 
-pub(crate) async fn booking_by_id<C: Conn>(
-    c: &mut C,
-    id: Uuid,
-) -> Result<Option<Booking>, StoreError> {
-    c.fetch_optional::<BookingRow>(query(concat!(booking_select!(), "WHERE b.id = $1")).bind(id))
+pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Booking>, StoreError> {
+    r.fetch_optional::<BookingRow>(query(concat!(booking_select!(), "WHERE b.id = $1")).bind(id))
         .await?
         .map(BookingRow::into_booking)
         .transpose()
 }
 
-async fn existing_booking<C: Conn>(c: &mut C, id: Uuid) -> Result<Booking, StoreError> {
-    booking_by_id(c, id).await?.ok_or(StoreError::NotFound)
+async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {
+    by_id(r, id).await?.ok_or(StoreError::NotFound)
+}
+
+/// The booking as it now is, after a change to it in this transaction: it must be there.
+async fn reread(w: &mut Writer, id: Uuid) -> Result<Booking, StoreError> {
+    by_id(w, id)
+        .await?
+        .ok_or_else(|| StoreError::missing(format!("booking {id}, just changed")))
 }
 
 /// What deciding whether a session can be booked needs, read in the booking's transaction.
@@ -258,8 +174,8 @@ impl Target {
     }
 }
 
-async fn target<C: Conn>(c: &mut C, session_id: Uuid) -> Result<Target, StoreError> {
-    c.fetch_optional::<Target>(
+async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, StoreError> {
+    w.fetch_optional::<Target>(
         query(
             "SELECT s.starts_at, s.status AS session_status, s.service_id, \
              svc.status AS service_status, svc.booking_notice_minutes, \
@@ -274,12 +190,8 @@ async fn target<C: Conn>(c: &mut C, session_id: Uuid) -> Result<Target, StoreErr
 
 /// Takes one place in a session, or fails with [`Refusal::SessionFull`] (or
 /// [`Refusal::SessionCancelled`] if it was cancelled meanwhile).
-async fn take_seat<C: Conn>(
-    c: &mut C,
-    session_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let taken = c
+async fn take_seat(w: &mut Writer, session_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let taken = w
         .execute(
             query(
                 "UPDATE sessions SET booked = booked + 1, sequence = sequence + 1, updated_at = $2 \
@@ -292,7 +204,7 @@ async fn take_seat<C: Conn>(
     if taken == 1 {
         return Ok(());
     }
-    let (status,): (String,) = c
+    let (status,): (String,) = w
         .fetch_one(query("SELECT status FROM sessions WHERE id = $1").bind(session_id))
         .await?;
     Err(StoreError::Refused(
@@ -318,8 +230,10 @@ struct BookTarget {
     subscribed: bool,
 }
 
-async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError> {
-    let found = c
+/// Takes a place in a session for the user, or refuses: the rules of
+/// [`check_bookable`], then the database's (full, already booked).
+pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError> {
+    let found = w
         .fetch_optional::<BookTarget>(
             query(
                 "SELECT s.starts_at, s.status AS session_status, s.service_id, \
@@ -337,7 +251,7 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
         .ok_or(StoreError::NotFound)?;
     let target = &found.target;
     check_bookable(&target.bookable()?, new.user_id, new.now).map_err(StoreError::Refused)?;
-    c.execute(
+    w.execute(
         query(
             "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
              notes, sequence, created_at, updated_at) \
@@ -356,9 +270,9 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
         Constraint::BookingsOneLivePerUser,
         StoreError::Refused(Refusal::AlreadyBooked),
     ))?;
-    take_seat(c, new.session_id, new.now).await?;
+    take_seat(w, new.session_id, new.now).await?;
     if !found.subscribed {
-        c.execute(
+        w.execute(
             query(
                 "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, service_id) DO NOTHING",
@@ -393,33 +307,31 @@ async fn book<C: Conn>(c: &mut C, new: NewBooking) -> Result<Booking, StoreError
         created_at: new.now,
         updated_at: new.now,
     };
-    if let Some(key) = new.idempotency_key {
-        let body = serde_json::to_string(&booking).map_err(|e| super::corrupt(&e.to_string()))?;
-        super::idempotency::record(c, new.user_id, key, 201, body, new.now).await?;
-    }
     Ok(booking)
 }
 
-async fn cancel_booking<C: Conn>(
-    c: &mut C,
+/// Cancels a pending booking and frees its place. Cancelling a cancelled booking changes
+/// nothing and answers it as it is; a completed one is [`Refusal::BookingCompleted`].
+pub async fn cancel(
+    w: &mut Writer,
     id: Uuid,
     by: CancelledBy,
     reason: Option<String>,
     hold_to_notice: bool,
     now: DateTime<Utc>,
 ) -> Result<Booking, StoreError> {
-    let booking = existing_booking(c, id).await?;
+    let booking = existing(w, id).await?;
     match booking.status {
         BookingStatus::Cancelled => return Ok(booking),
         BookingStatus::Completed => return Err(StoreError::Refused(Refusal::BookingCompleted)),
         BookingStatus::Pending => {}
     }
     if hold_to_notice {
-        let target = target(c, booking.session_id).await?;
+        let target = target(w, booking.session_id).await?;
         check_cancellation_notice(target.starts_at, target.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let freed: Vec<(Uuid,)> = c
+    let freed: Vec<(Uuid,)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
@@ -434,8 +346,8 @@ async fn cancel_booking<C: Conn>(
         .await?;
     // Nothing freed: a racing request changed it first; answer with what it is now.
     let raced = freed.is_empty();
-    release_seats(c, freed, now).await?;
-    let booking = existing_booking(c, id).await?;
+    release_seats(w, freed, now).await?;
+    let booking = reread(w, id).await?;
     if raced && booking.status == BookingStatus::Completed {
         return Err(StoreError::Refused(Refusal::BookingCompleted));
     }
@@ -450,20 +362,22 @@ fn refuse_final(status: BookingStatus) -> Result<(), StoreError> {
     }
 }
 
-async fn change_booking<C: Conn>(
-    c: &mut C,
+/// Moves a pending booking to another session of its service (taking the new place and
+/// freeing the old one, or changing nothing) and/or edits its notes.
+pub async fn change(
+    w: &mut Writer,
     id: Uuid,
     change: BookingChange,
     now: DateTime<Utc>,
 ) -> Result<Booking, StoreError> {
-    let booking = existing_booking(c, id).await?;
+    let booking = existing(w, id).await?;
     refuse_final(booking.status)?;
     // Moving to the session it is already in is a move that changes nothing.
     if let Some(new_session) = change.session_id.filter(|s| *s != booking.session_id) {
-        move_booking(c, &booking, new_session, change.hold_to_notice, now).await?;
+        move_booking(w, &booking, new_session, change.hold_to_notice, now).await?;
     }
     if let Some(notes) = change.notes {
-        c.execute(
+        w.execute(
             query(
                 "UPDATE bookings SET notes = $2, sequence = sequence + 1, updated_at = $3 \
                  WHERE id = $1",
@@ -474,11 +388,11 @@ async fn change_booking<C: Conn>(
         )
         .await?;
     }
-    existing_booking(c, id).await
+    reread(w, id).await
 }
 
-async fn move_booking<C: Conn>(
-    c: &mut C,
+async fn move_booking(
+    w: &mut Writer,
     booking: &Booking,
     new_session: Uuid,
     hold_to_notice: bool,
@@ -486,16 +400,16 @@ async fn move_booking<C: Conn>(
 ) -> Result<(), StoreError> {
     let old_session = booking.session_id;
     if hold_to_notice {
-        let old = target(c, old_session).await?;
+        let old = target(w, old_session).await?;
         check_cancellation_notice(old.starts_at, old.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let new = target(c, new_session).await?;
+    let new = target(w, new_session).await?;
     if new.service_id != booking.service_id {
         return Err(StoreError::Refused(Refusal::DifferentService));
     }
     check_bookable(&new.bookable()?, booking.user_id, now).map_err(StoreError::Refused)?;
-    let moved = c
+    let moved = w
         .execute(
             query(
                 "UPDATE bookings SET session_id = $2, sequence = sequence + 1, updated_at = $3 \
@@ -516,20 +430,17 @@ async fn move_booking<C: Conn>(
     }
     // Sessions in id order, whichever way the booking moves.
     if new_session < old_session {
-        take_seat(c, new_session, now).await?;
-        release_seats(c, vec![(old_session,)], now).await
+        take_seat(w, new_session, now).await?;
+        release_seats(w, vec![(old_session,)], now).await
     } else {
-        release_seats(c, vec![(old_session,)], now).await?;
-        take_seat(c, new_session, now).await
+        release_seats(w, vec![(old_session,)], now).await?;
+        take_seat(w, new_session, now).await
     }
 }
 
-async fn complete_booking<C: Conn>(
-    c: &mut C,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Booking, StoreError> {
-    c.execute(
+/// Marks a pending booking Completed (a cancelled one is [`Refusal::BookingCancelled`]).
+pub async fn complete(w: &mut Writer, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError> {
+    w.execute(
         query(
             "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, updated_at = $2 \
              WHERE id = $1 AND status = 'Pending'",
@@ -538,7 +449,7 @@ async fn complete_booking<C: Conn>(
         .bind(now),
     )
     .await?;
-    let booking = existing_booking(c, id).await?;
+    let booking = existing(w, id).await?;
     if booking.status == BookingStatus::Cancelled {
         return Err(StoreError::Refused(Refusal::BookingCancelled));
     }

@@ -1,145 +1,80 @@
 //! The public catalogue and customers' subscriptions (including "remove yourself").
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
 use super::{
-    StoreError,
-    backend::{Backend, SqlStore},
+    Read, StoreError, Writer, query,
     services::{release_seats, service_columns, services},
-    sql::{Conn, query},
 };
 use crate::domain::{booking::check_cancellation_notice, service::Service};
 
-#[async_trait::async_trait]
-pub trait CatalogueStore: Send + Sync {
-    /// The services a customer is subscribed to, newest first.
-    async fn subscribed_services(
-        &self,
-        user_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError>;
-    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError>;
-    /// Published services, newest first, optionally matching `search` or of one provider.
-    async fn catalogue(
-        &self,
-        search: Option<String>,
-        provider_id: Option<Uuid>,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError>;
-    /// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or
-    /// nothing (a booking inside the cancellation notice refuses the whole operation).
-    async fn unsubscribe(
-        &self,
-        user_id: Uuid,
-        service_id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+/// The services a customer is subscribed to, newest first.
+pub async fn subscribed(
+    r: &mut impl Read,
+    user_id: Uuid,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<Service>, StoreError> {
+    services(
+        r.fetch_all(
+            query(concat!(
+                "SELECT ",
+                service_columns!(),
+                " FROM services WHERE id IN \
+                 (SELECT service_id FROM subscriptions WHERE user_id = $1) \
+                 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(user_id)
+            .bind(after)
+            .bind(limit),
+        )
+        .await?,
+    )
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> CatalogueStore for SqlStore<B> {
-    async fn subscribed_services(
-        &self,
-        user_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    services(
-                        c.fetch_all(
-                            query(concat!(
-                                "SELECT ",
-                                service_columns!(),
-                                " FROM services WHERE id IN \
-                                 (SELECT service_id FROM subscriptions WHERE user_id = $1) \
-                                 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-                            ))
-                            .bind(user_id)
-                            .bind(after)
-                            .bind(limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
+pub async fn is_subscribed(
+    r: &mut impl Read,
+    user_id: Uuid,
+    service_id: Uuid,
+) -> Result<bool, StoreError> {
+    let found: Option<(Uuid,)> = r
+        .fetch_optional(
+            query("SELECT service_id FROM subscriptions WHERE user_id = $1 AND service_id = $2")
+                .bind(user_id)
+                .bind(service_id),
+        )
+        .await?;
+    Ok(found.is_some())
+}
 
-    async fn is_subscribed(&self, user_id: Uuid, service_id: Uuid) -> Result<bool, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    let found: Option<(Uuid,)> = c
-                        .fetch_optional(
-                            query(
-                                "SELECT service_id FROM subscriptions \
-                                 WHERE user_id = $1 AND service_id = $2",
-                            )
-                            .bind(user_id)
-                            .bind(service_id),
-                        )
-                        .await?;
-                    Ok(found.is_some())
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn catalogue(
-        &self,
-        search: Option<String>,
-        provider_id: Option<Uuid>,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<Vec<Service>, StoreError> {
-        let pattern = search.map(|term| format!("%{}%", escape_like(&term.to_lowercase())));
-        self.backend
-            .read(move |c| {
-                async move {
-                    services(
-                        c.fetch_all(
-                            query(concat!(
-                                "SELECT ",
-                                service_columns!(),
-                                " FROM services WHERE status = 'published' \
-                                 AND ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' \
-                                      OR lower(description) LIKE $1 ESCAPE '\\') \
-                                 AND ($2 IS NULL OR provider_id = $2) \
-                                 AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
-                            ))
-                            .bind(pattern)
-                            .bind(provider_id)
-                            .bind(after)
-                            .bind(limit),
-                        )
-                        .await?,
-                    )
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn unsubscribe(
-        &self,
-        user_id: Uuid,
-        service_id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        self.backend
-            .write(move |c| unsubscribe(c, user_id, service_id, reason, now).boxed())
-            .await
-    }
+/// Published services, newest first, optionally matching `search` or of one provider.
+pub async fn published(
+    r: &mut impl Read,
+    search: Option<String>,
+    provider_id: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<Service>, StoreError> {
+    let pattern = search.map(|term| format!("%{}%", escape_like(&term.to_lowercase())));
+    services(
+        r.fetch_all(
+            query(concat!(
+                "SELECT ",
+                service_columns!(),
+                " FROM services WHERE status = 'published' \
+                 AND ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' \
+                      OR lower(description) LIKE $1 ESCAPE '\\') \
+                 AND ($2 IS NULL OR provider_id = $2) \
+                 AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
+            ))
+            .bind(pattern)
+            .bind(provider_id)
+            .bind(after)
+            .bind(limit),
+        )
+        .await?,
+    )
 }
 
 /// A search term as a LIKE pattern's literal part.
@@ -155,14 +90,16 @@ struct PendingStart {
     cancellation_notice_minutes: i64,
 }
 
-async fn unsubscribe<C: Conn>(
-    c: &mut C,
+/// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or
+/// nothing (a booking inside the cancellation notice refuses the whole operation).
+pub async fn unsubscribe(
+    w: &mut Writer,
     user_id: Uuid,
     service_id: Uuid,
     reason: String,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let pending: Vec<PendingStart> = c
+    let pending: Vec<PendingStart> = w
         .fetch_all(
             query(
                 "SELECT s.starts_at, svc.cancellation_notice_minutes FROM bookings b \
@@ -177,7 +114,7 @@ async fn unsubscribe<C: Conn>(
         check_cancellation_notice(booking.starts_at, booking.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let freed: Vec<(Uuid,)> = c
+    let freed: Vec<(Uuid,)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $3, \
@@ -192,8 +129,8 @@ async fn unsubscribe<C: Conn>(
         )
         .await?;
     let cancelled = freed.len() as u64;
-    release_seats(c, freed, now).await?;
-    c.execute(
+    release_seats(w, freed, now).await?;
+    w.execute(
         query("DELETE FROM subscriptions WHERE user_id = $1 AND service_id = $2")
             .bind(user_id)
             .bind(service_id),

@@ -1,15 +1,12 @@
-//! Bulk fixtures for the benchmark: many customers, sessions and bookings in a few set-based
+//! Bulk fixtures for the benchmark and the test kit (built only with the `fixtures` feature, so
+//! the server never has them): many customers, sessions and bookings in a few set-based
 //! statements, straight into the database (the API would take hours for a million bookings).
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    StoreError,
-    backend::{Backend, SqlStore},
-    sql::{Conn, Dialect, query},
-};
+use super::{Dialect, Read, Store, StoreError, Writer, query};
 
 /// `customers` customers (`bulk-<n>@bench.invalid`, sharing one password hash) and `bookings`
 /// Pending bookings spread over `sessions` sessions of the service, `bookings / sessions` each.
@@ -26,35 +23,21 @@ pub struct BulkBookings {
     pub now: DateTime<Utc>,
 }
 
-#[async_trait::async_trait]
-pub trait FixtureStore: Send + Sync {
-    async fn bulk_load(&self, fixture: BulkBookings) -> Result<(), StoreError>;
-}
-
-#[async_trait::async_trait]
-impl<B: Backend> FixtureStore for SqlStore<B> {
-    async fn bulk_load(&self, fixture: BulkBookings) -> Result<(), StoreError> {
-        self.backend
-            .write(move |c| bulk_load(c, fixture).boxed())
-            .await?;
-        self.backend.read(|c| settle(c).boxed()).await
-    }
+/// Loads the bookings, then settles the database as one that grew to this size would be.
+pub async fn bulk_load(store: &Store, fixture: BulkBookings) -> Result<(), StoreError> {
+    store.write(move |w| load(w, fixture).boxed()).await?;
+    store.read(|r| settle(r).boxed()).await
 }
 
 /// Leaves the database as one that grew to this size would be, so the first requests after
 /// the load do not pay for it: PostgreSQL's autovacuum would have analysed the tables on the
 /// way, and SQLite would have checkpointed its write-ahead log many times over.
-async fn settle<C: Conn>(c: &mut C) -> Result<(), StoreError> {
-    match C::DIALECT {
-        Dialect::Postgres => {
-            c.execute(query("ANALYZE users, sessions, bookings"))
-                .await?;
-        }
-        Dialect::Sqlite => {
-            c.fetch_optional::<(i64, i64, i64)>(query("PRAGMA wal_checkpoint(TRUNCATE)"))
-                .await?;
-        }
-    }
+async fn settle(r: &mut impl Read) -> Result<(), StoreError> {
+    let statement = match r.dialect() {
+        Dialect::Postgres => "ANALYZE users, sessions, bookings",
+        Dialect::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    r.fetch_all::<(i64, i64, i64)>(query(statement)).await?;
     Ok(())
 }
 
@@ -62,9 +45,9 @@ fn n(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError> {
+async fn load(w: &mut Writer, f: BulkBookings) -> Result<(), StoreError> {
     let per_session = f.bookings.div_ceil(f.sessions.max(1)).max(1);
-    let users = match C::DIALECT {
+    let users = match w.dialect() {
         Dialect::Sqlite => {
             "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1) \
              INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, created_at, updated_at) \
@@ -77,14 +60,14 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
              $2, 'customer', FALSE, $3, $3 FROM generate_series(0, $1 - 1) AS series(x)"
         }
     };
-    c.execute(
+    w.execute(
         query(users)
             .bind(n(f.customers))
             .bind(f.password_hash)
             .bind(f.now),
     )
     .await?;
-    let sessions = match C::DIALECT {
+    let sessions = match w.dialect() {
         Dialect::Sqlite => {
             "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1) \
              INSERT INTO sessions (id, service_id, starts_at, ends_at, location, capacity, booked, \
@@ -102,7 +85,7 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
              FROM generate_series(0, $1 - 1) AS series(x)"
         }
     };
-    c.execute(
+    w.execute(
         query(sessions)
             .bind(n(f.sessions))
             .bind(f.service_id)
@@ -111,7 +94,7 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
             .bind(f.now),
     )
     .await?;
-    let bookings = match C::DIALECT {
+    let bookings = match w.dialect() {
         Dialect::Sqlite => {
             "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1), \
              u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
@@ -135,7 +118,7 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
              JOIN u ON u.n = series.x % $5 JOIN s ON s.n = series.x / $6"
         }
     };
-    c.execute(
+    w.execute(
         query(bookings)
             .bind(n(f.bookings))
             .bind(f.service_id)
@@ -145,7 +128,7 @@ async fn bulk_load<C: Conn>(c: &mut C, f: BulkBookings) -> Result<(), StoreError
             .bind(n(per_session)),
     )
     .await?;
-    c.execute(
+    w.execute(
         query(
             "UPDATE sessions SET booked = (SELECT COUNT(*) FROM bookings b \
              WHERE b.session_id = sessions.id AND b.status <> 'Cancelled') WHERE service_id = $1",

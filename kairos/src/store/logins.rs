@@ -1,21 +1,16 @@
-//! Login sessions, their rotating refresh tokens, and the count of failed logins per address.
+//! Logins (what a person starts by logging in), their rotating refresh tokens, and the count of
+//! failed logins per address.
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    StoreError,
-    accounts::UserRow,
-    backend::{Backend, SqlStore},
-    sql::{Conn, query},
-};
+use super::{Read, StoreError, Writer, accounts::UserRow, query};
 use crate::domain::user::User;
 
-/// A successful login: the session row and its first refresh token.
+/// A successful login: its row and its first refresh token.
 #[derive(Debug)]
 pub struct NewLogin {
-    pub session_id: Uuid,
+    pub login_id: Uuid,
     pub user_id: Uuid,
     pub refresh_token_id: Uuid,
     pub refresh_token_hash: Vec<u8>,
@@ -43,182 +38,32 @@ pub struct LoginFailures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
     /// The token was live: it is now used, and the new one is stored.
-    Rotated { user_id: Uuid, session_id: Uuid },
-    /// The token had been used before: someone replayed it, so its login session is revoked.
+    Rotated { user_id: Uuid, login_id: Uuid },
+    /// The token had been used before: someone replayed it, so its login is ended.
     Reused,
-    /// Unknown, expired, or its session has ended.
+    /// Unknown, expired, or its login has ended.
     Invalid,
 }
 
-#[async_trait::async_trait]
-pub trait LoginStore: Send + Sync {
-    async fn login_failures(&self, email_key: String) -> Result<Option<LoginFailures>, StoreError>;
-    /// Counts a failure in the current window, or starts a new window if it has passed.
-    async fn record_login_failure(
-        &self,
-        email_key: String,
-        now: DateTime<Utc>,
-        window: Duration,
-    ) -> Result<LoginFailures, StoreError>;
-    async fn purge_login_failures(&self, started_before: DateTime<Utc>) -> Result<u64, StoreError>;
-
-    async fn start_login_session(&self, login: NewLogin) -> Result<(), StoreError>;
-    /// The user behind a live login session, if it is live: not revoked and not expired.
-    async fn principal(
-        &self,
-        session_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError>;
-    async fn rotate_refresh_token(
-        &self,
-        presented_hash: Vec<u8>,
-        next: NextRefreshToken,
-    ) -> Result<Rotation, StoreError>;
-    /// Ends the login session the token belongs to. False if no such token was ever issued.
-    async fn revoke_by_refresh_token(
-        &self,
-        presented_hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
-    async fn end_login_session(
-        &self,
-        session_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// Ends every login session of the user; [`StoreError::NotFound`] if there is no such user.
-    async fn end_user_login_sessions(
-        &self,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-}
-
-#[async_trait::async_trait]
-impl<B: Backend> LoginStore for SqlStore<B> {
-    async fn login_failures(&self, email_key: String) -> Result<Option<LoginFailures>, StoreError> {
-        self.backend
-            .read(move |c| login_failures(c, email_key).boxed())
-            .await
-    }
-
-    async fn record_login_failure(
-        &self,
-        email_key: String,
-        now: DateTime<Utc>,
-        window: Duration,
-    ) -> Result<LoginFailures, StoreError> {
-        self.backend
-            .write(move |c| record_login_failure(c, email_key, now, window).boxed())
-            .await
-    }
-
-    async fn purge_login_failures(&self, started_before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.backend
-            .write(move |c| purge_login_failures(c, started_before).boxed())
-            .await
-    }
-
-    async fn start_login_session(&self, login: NewLogin) -> Result<(), StoreError> {
-        self.backend
-            .write(move |c| start_login_session(c, login).boxed())
-            .await
-    }
-
-    async fn principal(
-        &self,
-        session_id: Uuid,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError> {
-        if let Some(user) = self.principals.get(session_id, user_id, now) {
-            return Ok(Some(user));
-        }
-        let generation = self.principals.generation();
-        let found = self
-            .backend
-            .read(move |c| principal(c, session_id, user_id, now).boxed())
-            .await?;
-        Ok(found.map(|(user, expires_at)| {
-            self.principals
-                .put(generation, session_id, user.clone(), expires_at);
-            user
-        }))
-    }
-
-    async fn rotate_refresh_token(
-        &self,
-        presented_hash: Vec<u8>,
-        next: NextRefreshToken,
-    ) -> Result<Rotation, StoreError> {
-        let rotation = self
-            .backend
-            .write(move |c| rotate_refresh_token(c, presented_hash, next).boxed())
-            .await;
-        if matches!(rotation, Ok(Rotation::Reused)) {
-            self.principals.clear();
-        }
-        rotation
-    }
-
-    async fn revoke_by_refresh_token(
-        &self,
-        presented_hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let revoked = self
-            .backend
-            .write(move |c| revoke_by_refresh_token(c, presented_hash, now).boxed())
-            .await;
-        self.principals.clear();
-        revoked
-    }
-
-    async fn end_login_session(
-        &self,
-        session_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let ended = self
-            .backend
-            .write(move |c| revoke_session(c, session_id, "logout", now).boxed())
-            .await;
-        self.principals.clear();
-        ended
-    }
-
-    async fn end_user_login_sessions(
-        &self,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let ended = self
-            .backend
-            .write(move |c| end_user_login_sessions(c, user_id, now).boxed())
-            .await;
-        self.principals.clear();
-        ended
-    }
-}
-
-async fn login_failures<C: Conn>(
-    c: &mut C,
+pub async fn failures(
+    r: &mut impl Read,
     email_key: String,
 ) -> Result<Option<LoginFailures>, StoreError> {
-    c.fetch_optional(
+    r.fetch_optional(
         query("SELECT failures, window_started_at FROM login_failures WHERE email_key = $1")
             .bind(email_key),
     )
     .await
 }
 
-async fn record_login_failure<C: Conn>(
-    c: &mut C,
+/// Counts a failure in the current window, or starts a new window if it has passed.
+pub async fn record_failure(
+    w: &mut Writer,
     email_key: String,
     now: DateTime<Utc>,
     window: Duration,
 ) -> Result<LoginFailures, StoreError> {
-    c.fetch_one(
+    w.fetch_one(
         query(
             "INSERT INTO login_failures (email_key, failures, window_started_at) \
              VALUES ($1, 1, $2) \
@@ -236,11 +81,11 @@ async fn record_login_failure<C: Conn>(
     .await
 }
 
-async fn purge_login_failures<C: Conn>(
-    c: &mut C,
+pub async fn purge_failures(
+    w: &mut Writer,
     started_before: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    c.execute(query("DELETE FROM login_failures WHERE window_started_at < $1").bind(started_before))
+    w.execute(query("DELETE FROM login_failures WHERE window_started_at < $1").bind(started_before))
         .await
 }
 
@@ -251,19 +96,21 @@ struct PrincipalRow {
     expires_at: DateTime<Utc>,
 }
 
-async fn principal<C: Conn>(
-    c: &mut C,
-    session_id: Uuid,
+/// The user behind a live login (not ended, not expired), with when the login expires. Callers
+/// go through [`Store::principal`](super::Store::principal), which caches it where it may.
+pub(crate) async fn principal(
+    r: &mut impl Read,
+    login_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<(User, DateTime<Utc>)>, StoreError> {
-    c.fetch_optional::<PrincipalRow>(
+    r.fetch_optional::<PrincipalRow>(
         query(
             "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.created_at, u.updated_at, \
-             s.expires_at FROM login_sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3",
+             l.expires_at FROM logins l JOIN users u ON u.id = l.user_id \
+             WHERE l.id = $1 AND l.user_id = $2 AND l.revoked_at IS NULL AND l.expires_at > $3",
         )
-        .bind(session_id)
+        .bind(login_id)
         .bind(user_id)
         .bind(now),
     )
@@ -272,35 +119,37 @@ async fn principal<C: Conn>(
     .transpose()
 }
 
-async fn revoke_by_refresh_token<C: Conn>(
-    c: &mut C,
+/// Ends the login the token belongs to. False if no such token was ever issued.
+pub async fn end_by_refresh_token(
+    w: &mut Writer,
     presented_hash: Vec<u8>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let session = c
+    let login = w
         .fetch_optional::<(Uuid,)>(
-            query("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(presented_hash),
+            query("SELECT login_id FROM refresh_tokens WHERE token_hash = $1").bind(presented_hash),
         )
         .await?;
-    let Some((session_id,)) = session else {
+    let Some((login_id,)) = login else {
         return Ok(false);
     };
-    revoke_session(c, session_id, "revoked", now).await?;
+    end(w, login_id, "revoked", now).await?;
     Ok(true)
 }
 
-async fn end_user_login_sessions<C: Conn>(
-    c: &mut C,
+/// Ends every login of the user; [`StoreError::NotFound`] if there is no such user.
+pub async fn end_all_of(
+    w: &mut Writer,
     user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    c.fetch_optional::<(Uuid,)>(query("SELECT id FROM users WHERE id = $1").bind(user_id))
+    w.fetch_optional::<(Uuid,)>(query("SELECT id FROM users WHERE id = $1").bind(user_id))
         .await?
         .ok_or(StoreError::NotFound)?;
-    c.execute(
+    w.forget_cached_logins();
+    w.execute(
         query(
-            "UPDATE login_sessions SET revoked_at = $2, revoked_reason = 'ended_by_admin' \
+            "UPDATE logins SET revoked_at = $2, revoked_reason = 'ended_by_admin' \
              WHERE user_id = $1 AND revoked_at IS NULL",
         )
         .bind(user_id)
@@ -310,30 +159,31 @@ async fn end_user_login_sessions<C: Conn>(
     Ok(())
 }
 
-async fn start_login_session<C: Conn>(c: &mut C, login: NewLogin) -> Result<(), StoreError> {
-    c.execute(
+/// Starts a login with its first refresh token, and clears the address's failed logins.
+pub async fn start(w: &mut Writer, login: NewLogin) -> Result<(), StoreError> {
+    w.execute(
         query(
-            "INSERT INTO login_sessions (id, user_id, created_at, expires_at) \
+            "INSERT INTO logins (id, user_id, created_at, expires_at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(login.session_id)
+        .bind(login.login_id)
         .bind(login.user_id)
         .bind(login.now)
         .bind(login.expires_at),
     )
     .await?;
-    c.execute(
+    w.execute(
         query(
-            "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) \
+            "INSERT INTO refresh_tokens (id, login_id, token_hash, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(login.refresh_token_id)
-        .bind(login.session_id)
+        .bind(login.login_id)
         .bind(login.refresh_token_hash)
         .bind(login.now),
     )
     .await?;
-    c.execute(query("DELETE FROM login_failures WHERE email_key = $1").bind(login.email_key))
+    w.execute(query("DELETE FROM login_failures WHERE email_key = $1").bind(login.email_key))
         .await?;
     Ok(())
 }
@@ -341,23 +191,25 @@ async fn start_login_session<C: Conn>(c: &mut C, login: NewLogin) -> Result<(), 
 #[derive(sqlx::FromRow)]
 struct PresentedToken {
     id: Uuid,
-    session_id: Uuid,
+    login_id: Uuid,
     used_at: Option<DateTime<Utc>>,
     user_id: Uuid,
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
 }
 
-async fn rotate_refresh_token<C: Conn>(
-    c: &mut C,
+/// Exchanges a presented refresh token for the next one. A token presented a second time is
+/// taken for a thief's replay: its whole login ends.
+pub async fn rotate_refresh_token(
+    w: &mut Writer,
     presented_hash: Vec<u8>,
     next: NextRefreshToken,
 ) -> Result<Rotation, StoreError> {
-    let presented = c
+    let presented = w
         .fetch_optional::<PresentedToken>(
             query(
-                "SELECT t.id, t.session_id, t.used_at, s.user_id, s.expires_at, s.revoked_at \
-                 FROM refresh_tokens t JOIN login_sessions s ON s.id = t.session_id \
+                "SELECT t.id, t.login_id, t.used_at, l.user_id, l.expires_at, l.revoked_at \
+                 FROM refresh_tokens t JOIN logins l ON l.id = t.login_id \
                  WHERE t.token_hash = $1",
             )
             .bind(presented_hash),
@@ -372,7 +224,7 @@ async fn rotate_refresh_token<C: Conn>(
     // The conditional update is the arbiter: of two requests presenting the same live token,
     // exactly one marks it used. The other sees a used token, like a thief replaying it would.
     let claimed = token.used_at.is_none()
-        && c.execute(
+        && w.execute(
             query("UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
                 .bind(token.id)
                 .bind(next.now),
@@ -380,21 +232,21 @@ async fn rotate_refresh_token<C: Conn>(
         .await?
             == 1;
     if !claimed {
-        revoke_session(c, token.session_id, "refresh_token_reused", next.now).await?;
+        end(w, token.login_id, "refresh_token_reused", next.now).await?;
         return Ok(Rotation::Reused);
     }
-    c.execute(
+    w.execute(
         query(
-            "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) \
+            "INSERT INTO refresh_tokens (id, login_id, token_hash, created_at) \
              VALUES ($1, $2, $3, $4)",
         )
         .bind(next.id)
-        .bind(token.session_id)
+        .bind(token.login_id)
         .bind(next.hash)
         .bind(next.now),
     )
     .await?;
-    c.execute(
+    w.execute(
         query("UPDATE refresh_tokens SET replaced_by = $2 WHERE id = $1")
             .bind(token.id)
             .bind(next.id),
@@ -402,22 +254,24 @@ async fn rotate_refresh_token<C: Conn>(
     .await?;
     Ok(Rotation::Rotated {
         user_id: token.user_id,
-        session_id: token.session_id,
+        login_id: token.login_id,
     })
 }
 
-async fn revoke_session<C: Conn>(
-    c: &mut C,
-    session_id: Uuid,
+/// Ends one login (`reason` is kept: `logout`, `revoked`, `refresh_token_reused`).
+pub async fn end(
+    w: &mut Writer,
+    login_id: Uuid,
     reason: &'static str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    c.execute(
+    w.forget_cached_logins();
+    w.execute(
         query(
-            "UPDATE login_sessions SET revoked_at = $2, revoked_reason = $3 \
+            "UPDATE logins SET revoked_at = $2, revoked_reason = $3 \
              WHERE id = $1 AND revoked_at IS NULL",
         )
-        .bind(session_id)
+        .bind(login_id)
         .bind(now)
         .bind(reason),
     )

@@ -1,82 +1,164 @@
 //! The data layer: the only place in Kairos that holds SQL.
 //!
-//! [`Store`] is what the rest of the program sees. It is implemented once, in [`backend::SqlStore`],
-//! over either backend: [`sqlite::Sqlite`] (the embedded default) or [`postgres::Postgres`].
+//! [`Store`] runs operations on either backend: [`sqlite::Sqlite`] (the embedded default) or
+//! [`postgres::Postgres`]. Each operation is one function in a feature module (`bookings`,
+//! `logins`, ...), written once for both backends against a [`Reader`] or a [`Writer`]; the
+//! use cases in `app` compose them inside one [`Store::read`] or [`Store::write`].
 
 pub mod accounts;
-pub mod backend;
 pub mod booking_lists;
 pub mod bookings;
 pub mod catalogue;
+mod conn;
+#[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod idempotency;
 pub mod logins;
 pub mod postgres;
-pub mod principals;
+mod principals;
+mod query;
 pub mod schedule;
 pub mod services;
 pub mod sessions;
-pub mod sql;
 pub mod sqlite;
 
 use std::{path::Path, sync::Arc};
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use futures_util::{FutureExt, future::BoxFuture};
+use uuid::Uuid;
 
-use crate::domain::refusal::Refusal;
+pub use conn::{Read, Reader, Writer};
+pub use query::{Arg, Dialect, Query, Record, on_violation, query};
 
-pub use accounts::{AccountStore, AdminChanges, Credentials, NewUser, UserChanges};
-pub use booking_lists::{BookingFilter, BookingListStore, Perspective};
-pub use bookings::{BookingChange, BookingStore, NewBooking};
-pub use catalogue::CatalogueStore;
-pub use fixtures::{BulkBookings, FixtureStore};
-pub use idempotency::{Claim, IdempotencyStore};
-pub use logins::{LoginFailures, LoginStore, NewLogin, NextRefreshToken, Rotation};
-pub use schedule::ScheduleStore;
-pub use services::{ServiceCounts, ServiceStore, Withdrawal};
-pub use sessions::{NewSession, SessionChanges, SessionStore};
+use crate::domain::{refusal::Refusal, user::User};
+use principals::PrincipalCache;
 
-/// Everything the handlers may ask of the database.
-pub trait Store:
-    AccountStore
-    + LoginStore
-    + ServiceStore
-    + CatalogueStore
-    + SessionStore
-    + BookingStore
-    + BookingListStore
-    + ScheduleStore
-    + IdempotencyStore
-    + FixtureStore
-    + Health
-{
-}
-impl<T> Store for T where
-    T: AccountStore
-        + LoginStore
-        + ServiceStore
-        + CatalogueStore
-        + SessionStore
-        + BookingStore
-        + BookingListStore
-        + ScheduleStore
-        + IdempotencyStore
-        + FixtureStore
-        + Health
-{
+/// The database: open once at start, cloned into everything that needs it.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
 }
 
-/// The store on the embedded SQLite database.
-pub type SqliteStore = backend::SqlStore<sqlite::Sqlite>;
-/// The store on PostgreSQL.
-pub type PgStore = backend::SqlStore<postgres::Postgres>;
+struct Inner {
+    db: Db,
+    /// Live logins, cached only where this process alone can end them (SQLite).
+    logins: Arc<PrincipalCache>,
+}
 
-/// Liveness of the database, for `/readyz` and `/metrics`.
-#[async_trait::async_trait]
-pub trait Health: Send + Sync + 'static {
-    async fn ping(&self) -> Result<(), StoreError>;
-    fn pool_stats(&self) -> PoolStats;
-    fn backend_name(&self) -> &'static str;
+enum Db {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
+
+impl Store {
+    /// Opens the database, runs its migrations and returns the store over it.
+    pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Self> {
+        let (db, logins) = match location {
+            Location::Sqlite(path) => {
+                // One server per database file: every write that ends a login is this
+                // process's own, so live logins may be cached.
+                let logins = Arc::new(PrincipalCache::new(true));
+                let sqlite = sqlite::Sqlite::open(path, pool_size, Arc::clone(&logins))
+                    .await
+                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                (Db::Sqlite(sqlite), logins)
+            }
+            Location::Postgres(url) => {
+                let postgres = postgres::Postgres::open(url, pool_size)
+                    .await
+                    .context("opening PostgreSQL database")?;
+                (Db::Postgres(postgres), Arc::new(PrincipalCache::new(false)))
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner { db, logins }),
+        })
+    }
+
+    /// Runs `op` on a connection that sees every committed write and cannot change anything.
+    pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        match &self.inner.db {
+            Db::Sqlite(db) => db.read(op).await,
+            Db::Postgres(db) => db.read(op).await,
+        }
+    }
+
+    /// Runs `op` in a write transaction. `Ok` means its effects are committed and durable; `Err`
+    /// means none of them happened. An `Ok` from `op` whose commit then fails becomes `Err`.
+    pub async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        match &self.inner.db {
+            // Its writer forgets cached logins itself, before it answers.
+            Db::Sqlite(db) => db.write(op).await,
+            Db::Postgres(db) => {
+                let (value, logins_changed) = db.write(op).await?;
+                if logins_changed {
+                    self.inner.logins.clear();
+                }
+                Ok(value)
+            }
+        }
+    }
+
+    /// The user behind a live login (not ended, not expired), from the cache when it knows it.
+    pub async fn principal(
+        &self,
+        login_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let cache = &self.inner.logins;
+        if let Some(user) = cache.get(login_id, user_id, now) {
+            return Ok(Some(user));
+        }
+        let generation = cache.generation();
+        let found = self
+            .read(move |r| logins::principal(r, login_id, user_id, now).boxed())
+            .await?;
+        Ok(found.map(|(user, expires_at)| {
+            cache.put(generation, login_id, user.clone(), expires_at);
+            user
+        }))
+    }
+
+    /// Whether the database answers (for SQLite: whether a write can be committed).
+    pub async fn ping(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        match &self.inner.db {
+            Db::Sqlite(db) => db.ping(now).await,
+            Db::Postgres(db) => db.ping().await,
+        }
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        match &self.inner.db {
+            Db::Sqlite(db) => db.pool_stats(),
+            Db::Postgres(db) => db.pool_stats(),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match &self.inner.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The SQLite writer's counts, for tests of its batching.
+    pub fn sqlite_writer_counts(&self) -> Option<&sqlite::WriterCounts> {
+        match &self.inner.db {
+            Db::Sqlite(db) => Some(db.writer_counts()),
+            Db::Postgres(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,6 +177,9 @@ pub enum StoreError {
     /// A named constraint no operation mapped to a domain error: a bug, not bad input.
     #[error("constraint {0:?} violated")]
     Violation(Constraint),
+    /// A row that must exist is not there: a bug or a bad migration, with what was expected.
+    #[error("missing: {0}")]
+    Missing(String),
     /// The database cannot be reached or cannot write (down, disk full, busy past its timeout).
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -148,6 +233,12 @@ impl Constraint {
     }
 }
 
+impl StoreError {
+    pub(crate) fn missing(what: impl Into<String>) -> Self {
+        StoreError::Missing(what.into())
+    }
+}
+
 /// A value in the database that the program does not know how to read: a bug or a bad migration.
 pub(crate) fn corrupt(what: &str) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(
@@ -184,22 +275,6 @@ impl Location {
             }
         }
     }
-}
-
-/// Opens the database, runs its migrations and returns the store over it.
-pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match location {
-        Location::Sqlite(path) => Arc::new(SqliteStore::new(
-            sqlite::Sqlite::open(path, pool_size)
-                .await
-                .with_context(|| format!("opening SQLite database {}", path.display()))?,
-        )),
-        Location::Postgres(url) => Arc::new(PgStore::new(
-            postgres::Postgres::open(url, pool_size)
-                .await
-                .context("opening PostgreSQL database")?,
-        )),
-    })
 }
 
 #[cfg(test)]

@@ -4,22 +4,69 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-
 use sqlx::{
-    PgConnection, Postgres as Db,
+    PgConnection, Postgres as Db, Transaction,
+    pool::PoolConnection,
     postgres::{PgPool, PgPoolOptions},
 };
 
 use super::{
     Constraint, PoolStats, StoreError,
-    backend::Backend,
-    sql::{Conn, Dialect, Query, Record, bind_args},
+    conn::{Conn, Reader, Writer},
+    query::{Query, Record, bind_args, query},
 };
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Postgres {
     pool: PgPool,
+}
+
+/// A pooled connection for reads, or a transaction for writes.
+pub enum PgConn {
+    Pooled(PoolConnection<Db>),
+    Transaction(Transaction<'static, Db>),
+}
+
+impl PgConn {
+    fn connection(&mut self) -> &mut PgConnection {
+        match self {
+            PgConn::Pooled(conn) => conn,
+            PgConn::Transaction(tx) => tx,
+        }
+    }
+
+    pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
+        bind_args(sqlx::query::<Db>(query.text), query.args)
+            .execute(self.connection())
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(classify)
+    }
+
+    pub async fn fetch_optional<R: Record>(
+        &mut self,
+        query: Query,
+    ) -> Result<Option<R>, StoreError> {
+        let row = bind_args(sqlx::query::<Db>(query.text), query.args)
+            .fetch_optional(self.connection())
+            .await
+            .map_err(classify)?;
+        row.map(|row| R::from_row(&row))
+            .transpose()
+            .map_err(classify)
+    }
+
+    pub async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
+        let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
+            .fetch_all(self.connection())
+            .await
+            .map_err(classify)?;
+        rows.iter()
+            .map(|row| R::from_row(row))
+            .collect::<Result<_, _>>()
+            .map_err(classify)
+    }
 }
 
 impl Postgres {
@@ -33,34 +80,32 @@ impl Postgres {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
-}
 
-impl Backend for Postgres {
-    type Conn = PgConnection;
-
-    async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        op(&mut conn).await
+        let conn = self.pool.acquire().await.map_err(classify)?;
+        op(&mut Reader(Conn::Postgres(PgConn::Pooled(conn)))).await
     }
 
-    async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    /// Runs `op` in a transaction; answers whether it changed logins along with its result.
+    pub async fn write<T, F>(&self, op: F) -> Result<(T, bool), StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, StoreError>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        match op(&mut tx).await {
+        let tx = self.pool.begin().await.map_err(classify)?;
+        let mut writer = Writer::new(Conn::Postgres(PgConn::Transaction(tx)));
+        let result = op(&mut writer).await;
+        let Conn::Postgres(PgConn::Transaction(tx)) = writer.conn else {
+            unreachable!("a PostgreSQL writer holds its transaction")
+        };
+        match result {
             Ok(value) => {
                 tx.commit().await.map_err(classify)?;
-                Ok(value)
+                Ok((value, writer.logins_changed))
             }
             Err(err) => {
                 let _ = tx.rollback().await;
@@ -69,57 +114,19 @@ impl Backend for Postgres {
         }
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        conn.execute(super::sql::query("SELECT 1")).await.map(drop)
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let conn = self.pool.acquire().await.map_err(classify)?;
+        PgConn::Pooled(conn)
+            .execute(query("SELECT 1"))
+            .await
+            .map(drop)
     }
 
-    fn pool_stats(&self) -> PoolStats {
+    pub fn pool_stats(&self) -> PoolStats {
         PoolStats {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
         }
-    }
-
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn sole_writer(&self) -> bool {
-        false
-    }
-}
-
-impl Conn for PgConnection {
-    const DIALECT: Dialect = Dialect::Postgres;
-
-    async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
-        bind_args(sqlx::query::<Db>(query.text), query.args)
-            .execute(&mut *self)
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(classify)
-    }
-
-    async fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
-        let row = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_optional(&mut *self)
-            .await
-            .map_err(classify)?;
-        row.map(|row| R::from_row(&row))
-            .transpose()
-            .map_err(classify)
-    }
-
-    async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
-        let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_all(&mut *self)
-            .await
-            .map_err(classify)?;
-        rows.iter()
-            .map(|row| R::from_row(row))
-            .collect::<Result<_, _>>()
-            .map_err(classify)
     }
 }
 

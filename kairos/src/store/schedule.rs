@@ -1,15 +1,9 @@
 //! A provider's schedule, calendar-feed tokens, and what the feeds show.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    StoreError,
-    backend::{Backend, SqlStore},
-    sessions::SessionRow,
-    sql::{Conn, query},
-};
+use super::{Read, StoreError, Writer, query, sessions::SessionRow};
 use crate::domain::{
     booking::BookingStatus,
     page::TimeCursor,
@@ -50,44 +44,6 @@ pub struct SessionEvent {
     pub service_name: String,
 }
 
-#[async_trait::async_trait]
-pub trait ScheduleStore: Send + Sync {
-    /// The provider's sessions starting in `[from, to)` (of one service, if given), soonest
-    /// first after the cursor, each with its attendees.
-    #[allow(clippy::too_many_arguments)]
-    async fn provider_schedule(
-        &self,
-        provider_id: Uuid,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        service_id: Option<Uuid>,
-        after: Option<TimeCursor>,
-        limit: u32,
-    ) -> Result<Vec<ScheduleEntry>, StoreError>;
-    /// Replaces the user's feed token (only its hash is kept): the old URL stops working.
-    async fn set_calendar_feed(
-        &self,
-        user_id: Uuid,
-        token_hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    async fn is_calendar_feed(
-        &self,
-        user_id: Uuid,
-        token_hash: Vec<u8>,
-    ) -> Result<bool, StoreError>;
-    async fn booking_events(
-        &self,
-        user_id: Uuid,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<BookingEvent>, StoreError>;
-    async fn session_events(
-        &self,
-        provider_id: Uuid,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SessionEvent>, StoreError>;
-}
-
 #[derive(sqlx::FromRow)]
 struct SlotRow {
     #[sqlx(flatten)]
@@ -105,130 +61,88 @@ struct AttendeeRow {
     notes: Option<String>,
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> ScheduleStore for SqlStore<B> {
-    async fn provider_schedule(
-        &self,
-        provider_id: Uuid,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        service_id: Option<Uuid>,
-        after: Option<TimeCursor>,
-        limit: u32,
-    ) -> Result<Vec<ScheduleEntry>, StoreError> {
-        self.backend
-            .read(move |c| {
-                provider_schedule(c, provider_id, from, to, service_id, after, limit).boxed()
-            })
-            .await
-    }
-
-    async fn set_calendar_feed(
-        &self,
-        user_id: Uuid,
-        token_hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.backend
-            .write(move |c| {
-                async move {
-                    c.execute(
-                        query(
-                            "INSERT INTO calendar_feeds (user_id, token_hash, created_at) \
-                             VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET \
-                             token_hash = excluded.token_hash, created_at = excluded.created_at",
-                        )
-                        .bind(user_id)
-                        .bind(token_hash)
-                        .bind(now),
-                    )
-                    .await
-                    .map(drop)
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn is_calendar_feed(
-        &self,
-        user_id: Uuid,
-        token_hash: Vec<u8>,
-    ) -> Result<bool, StoreError> {
-        self.backend
-            .read(move |c| {
-                async move {
-                    let found: Option<(Uuid,)> = c
-                        .fetch_optional(
-                            query(
-                                "SELECT user_id FROM calendar_feeds \
-                                 WHERE user_id = $1 AND token_hash = $2",
-                            )
-                            .bind(user_id)
-                            .bind(token_hash),
-                        )
-                        .await?;
-                    Ok(found.is_some())
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn booking_events(
-        &self,
-        user_id: Uuid,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<BookingEvent>, StoreError> {
-        self.backend
-            .read(move |c| {
-                c.fetch_all(
-                    query(
-                        "SELECT b.id, b.status, b.sequence, b.updated_at, b.notes, s.starts_at, \
-                         s.ends_at, s.location, s.additional_information, \
-                         svc.name AS service_name FROM bookings b \
-                         JOIN sessions s ON s.id = b.session_id \
-                         JOIN services svc ON svc.id = b.service_id \
-                         WHERE b.user_id = $1 AND s.starts_at >= $2 \
-                         ORDER BY s.starts_at, b.id LIMIT $3",
-                    )
-                    .bind(user_id)
-                    .bind(since)
-                    .bind(FEED_EVENTS_MAX),
-                )
-                .boxed()
-            })
-            .await
-    }
-
-    async fn session_events(
-        &self,
-        provider_id: Uuid,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<SessionEvent>, StoreError> {
-        self.backend
-            .read(move |c| {
-                c.fetch_all(
-                    query(
-                        "SELECT s.id, s.status, s.sequence, s.updated_at, s.starts_at, s.ends_at, \
-                         s.location, s.additional_information, s.booked, s.capacity, \
-                         svc.name AS service_name FROM sessions s \
-                         JOIN services svc ON svc.id = s.service_id \
-                         WHERE svc.provider_id = $1 AND s.starts_at >= $2 \
-                         ORDER BY s.starts_at, s.id LIMIT $3",
-                    )
-                    .bind(provider_id)
-                    .bind(since)
-                    .bind(FEED_EVENTS_MAX),
-                )
-                .boxed()
-            })
-            .await
-    }
+/// Replaces the user's feed token (only its hash is kept): the old URL stops working.
+pub async fn set_feed(
+    w: &mut Writer,
+    user_id: Uuid,
+    token_hash: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    w.execute(
+        query(
+            "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, \
+             created_at = excluded.created_at",
+        )
+        .bind(user_id)
+        .bind(token_hash)
+        .bind(now),
+    )
+    .await
+    .map(drop)
 }
 
-async fn provider_schedule<C: Conn>(
-    c: &mut C,
+pub async fn is_feed(
+    r: &mut impl Read,
+    user_id: Uuid,
+    token_hash: Vec<u8>,
+) -> Result<bool, StoreError> {
+    let found: Option<(Uuid,)> = r
+        .fetch_optional(
+            query("SELECT user_id FROM calendar_feeds WHERE user_id = $1 AND token_hash = $2")
+                .bind(user_id)
+                .bind(token_hash),
+        )
+        .await?;
+    Ok(found.is_some())
+}
+
+/// A customer's bookings of sessions starting from `since`, as their feed shows them.
+pub async fn booking_events(
+    r: &mut impl Read,
+    user_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<BookingEvent>, StoreError> {
+    r.fetch_all(
+        query(
+            "SELECT b.id, b.status, b.sequence, b.updated_at, b.notes, s.starts_at, s.ends_at, \
+             s.location, s.additional_information, svc.name AS service_name FROM bookings b \
+             JOIN sessions s ON s.id = b.session_id JOIN services svc ON svc.id = b.service_id \
+             WHERE b.user_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, b.id LIMIT $3",
+        )
+        .bind(user_id)
+        .bind(since)
+        .bind(FEED_EVENTS_MAX),
+    )
+    .await
+}
+
+/// A provider's sessions starting from `since`, as their feed shows them.
+pub async fn session_events(
+    r: &mut impl Read,
+    provider_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<SessionEvent>, StoreError> {
+    r.fetch_all(
+        query(
+            "SELECT s.id, s.status, s.sequence, s.updated_at, s.starts_at, s.ends_at, \
+             s.location, s.additional_information, s.booked, s.capacity, \
+             svc.name AS service_name FROM sessions s \
+             JOIN services svc ON svc.id = s.service_id \
+             WHERE svc.provider_id = $1 AND s.starts_at >= $2 \
+             ORDER BY s.starts_at, s.id LIMIT $3",
+        )
+        .bind(provider_id)
+        .bind(since)
+        .bind(FEED_EVENTS_MAX),
+    )
+    .await
+}
+
+/// The provider's sessions starting in `[from, to)` (of one service, if given), soonest first
+/// after the cursor, each with its attendees.
+pub async fn provider_schedule(
+    r: &mut impl Read,
     provider_id: Uuid,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -237,7 +151,7 @@ async fn provider_schedule<C: Conn>(
     limit: u32,
 ) -> Result<Vec<ScheduleEntry>, StoreError> {
     let (after_start, after_id) = after.unzip();
-    let slots: Vec<SlotRow> = c
+    let slots: Vec<SlotRow> = r
         .fetch_all(
             query(
                 "SELECT s.id, s.service_id, s.starts_at, s.ends_at, s.location, s.capacity, \
@@ -262,7 +176,7 @@ async fn provider_schedule<C: Conn>(
         return Ok(Vec::new());
     };
     let until = last.session_starts_at();
-    let attendees: Vec<AttendeeRow> = c
+    let attendees: Vec<AttendeeRow> = r
         .fetch_all(
             query(
                 "SELECT b.id, b.user_id, b.session_id, b.status, b.notes FROM bookings b \

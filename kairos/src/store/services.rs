@@ -1,28 +1,13 @@
 //! Services: drafts, publishing, edits, withdrawal, and a provider's list with counts.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    StoreError,
-    backend::{Backend, SqlStore},
-    sql::{Conn, query},
-};
+use super::{Read, StoreError, Writer, query};
 use crate::domain::{
     refusal::Refusal,
-    service::{Service, ServiceSpec, ServiceStatus},
+    service::{Service, ServiceCounts, ServiceSpec, ServiceStatus},
 };
-
-/// A provider's service with what it holds.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceCounts {
-    pub upcoming_sessions: i64,
-    pub pending_bookings: i64,
-    pub completed_bookings: i64,
-    pub cancelled_bookings: i64,
-}
 
 /// What withdrawing a service did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,48 +16,6 @@ pub enum Withdrawal {
     Archived { cancelled_bookings: u64 },
     /// It had none: gone, with its sessions.
     Deleted,
-}
-
-#[async_trait::async_trait]
-pub trait ServiceStore: Send + Sync {
-    async fn create_service(
-        &self,
-        id: Uuid,
-        provider_id: Uuid,
-        spec: ServiceSpec,
-        status: ServiceStatus,
-        now: DateTime<Utc>,
-    ) -> Result<Service, StoreError>;
-    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError>;
-    /// Writes the spec (and, when given, the status) if the service is unchanged since
-    /// `expected_updated_at`; else [`Refusal::EditConflict`].
-    async fn update_service(
-        &self,
-        id: Uuid,
-        spec: ServiceSpec,
-        status: Option<ServiceStatus>,
-        expected_updated_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Service, StoreError>;
-    async fn withdraw_service(
-        &self,
-        id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<Withdrawal, StoreError>;
-    /// A provider's services, newest first, with their counts.
-    async fn provider_services(
-        &self,
-        provider_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Service, ServiceCounts)>, StoreError>;
-    async fn service_counts(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<ServiceCounts, StoreError>;
 }
 
 /// The columns [`ServiceRow`] reads, as a literal so `concat!` can build statements from it.
@@ -152,90 +95,26 @@ struct ServiceWithCountsRow {
     counts: ServiceCounts,
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> ServiceStore for SqlStore<B> {
-    async fn create_service(
-        &self,
-        id: Uuid,
-        provider_id: Uuid,
-        spec: ServiceSpec,
-        status: ServiceStatus,
-        now: DateTime<Utc>,
-    ) -> Result<Service, StoreError> {
-        self.backend
-            .write(move |c| insert_service(c, id, provider_id, spec, status, now).boxed())
-            .await
-    }
-
-    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
-        self.backend
-            .read(move |c| service_by_id(c, id).boxed())
-            .await
-    }
-
-    async fn update_service(
-        &self,
-        id: Uuid,
-        spec: ServiceSpec,
-        status: Option<ServiceStatus>,
-        expected_updated_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Service, StoreError> {
-        self.backend
-            .write(move |c| update_service(c, id, spec, status, expected_updated_at, now).boxed())
-            .await
-    }
-
-    async fn withdraw_service(
-        &self,
-        id: Uuid,
-        reason: String,
-        now: DateTime<Utc>,
-    ) -> Result<Withdrawal, StoreError> {
-        self.backend
-            .write(move |c| withdraw_service(c, id, reason, now).boxed())
-            .await
-    }
-
-    async fn provider_services(
-        &self,
-        provider_id: Uuid,
-        after: Option<Uuid>,
-        limit: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(Service, ServiceCounts)>, StoreError> {
-        self.backend
-            .read(move |c| provider_services(c, provider_id, after, limit, now).boxed())
-            .await
-    }
-
-    async fn service_counts(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<ServiceCounts, StoreError> {
-        self.backend
-            .read(move |c| {
-                c.fetch_one::<ServiceCounts>(
-                    query(concat!(
-                        "SELECT ",
-                        counts_columns!(),
-                        " FROM services WHERE id = $1"
-                    ))
-                    .bind(id)
-                    .bind(now),
-                )
-                .boxed()
-            })
-            .await
-    }
+/// What a service holds, counted now.
+pub async fn counts(
+    r: &mut impl Read,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ServiceCounts, StoreError> {
+    r.fetch_one::<ServiceCounts>(
+        query(concat!(
+            "SELECT ",
+            counts_columns!(),
+            " FROM services WHERE id = $1"
+        ))
+        .bind(id)
+        .bind(now),
+    )
+    .await
 }
 
-pub(crate) async fn service_by_id<C: Conn>(
-    c: &mut C,
-    id: Uuid,
-) -> Result<Option<Service>, StoreError> {
-    c.fetch_optional::<ServiceRow>(
+pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Service>, StoreError> {
+    r.fetch_optional::<ServiceRow>(
         query(concat!(
             "SELECT ",
             service_columns!(),
@@ -248,8 +127,8 @@ pub(crate) async fn service_by_id<C: Conn>(
     .transpose()
 }
 
-async fn insert_service<C: Conn>(
-    c: &mut C,
+pub async fn insert(
+    w: &mut Writer,
     id: Uuid,
     provider_id: Uuid,
     spec: ServiceSpec,
@@ -257,7 +136,7 @@ async fn insert_service<C: Conn>(
     now: DateTime<Utc>,
 ) -> Result<Service, StoreError> {
     let published_at = (status == ServiceStatus::Published).then_some(now);
-    c.fetch_one::<ServiceRow>(
+    w.fetch_one::<ServiceRow>(
         query(concat!(
             "INSERT INTO services (id, provider_id, name, description, duration_minutes, \
              capacity, location, time_zone, status, booking_notice_minutes, \
@@ -283,8 +162,10 @@ async fn insert_service<C: Conn>(
     .into_service()
 }
 
-async fn update_service<C: Conn>(
-    c: &mut C,
+/// Writes the spec (and, when given, the status) if the service is unchanged since
+/// `expected_updated_at`; else [`Refusal::EditConflict`].
+pub async fn update(
+    w: &mut Writer,
     id: Uuid,
     spec: ServiceSpec,
     status: Option<ServiceStatus>,
@@ -292,7 +173,7 @@ async fn update_service<C: Conn>(
     now: DateTime<Utc>,
 ) -> Result<Service, StoreError> {
     let publishing = status == Some(ServiceStatus::Published);
-    let row = c
+    let row = w
         .fetch_optional::<ServiceRow>(
             query(concat!(
                 "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
@@ -321,7 +202,7 @@ async fn update_service<C: Conn>(
         .await?;
     match row {
         Some(row) => row.into_service(),
-        None => match service_by_id(c, id).await? {
+        None => match by_id(w, id).await? {
             None => Err(StoreError::NotFound),
             Some(current) if current.status == ServiceStatus::Archived => {
                 Err(StoreError::Refused(Refusal::ServiceArchived))
@@ -331,26 +212,28 @@ async fn update_service<C: Conn>(
     }
 }
 
-async fn withdraw_service<C: Conn>(
-    c: &mut C,
+/// Deletes a service that never had bookings; archives one that had, cancelling its future
+/// sessions and their pending bookings with the reason.
+pub async fn withdraw(
+    w: &mut Writer,
     id: Uuid,
     reason: String,
     now: DateTime<Utc>,
 ) -> Result<Withdrawal, StoreError> {
-    service_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
-    let (bookings,): (i64,) = c
+    by_id(w, id).await?.ok_or(StoreError::NotFound)?;
+    let (bookings,): (i64,) = w
         .fetch_one(query("SELECT COUNT(*) FROM bookings WHERE service_id = $1").bind(id))
         .await?;
     if bookings == 0 {
-        c.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))
+        w.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))
             .await?;
-        c.execute(query("DELETE FROM sessions WHERE service_id = $1").bind(id))
+        w.execute(query("DELETE FROM sessions WHERE service_id = $1").bind(id))
             .await?;
-        c.execute(query("DELETE FROM services WHERE id = $1").bind(id))
+        w.execute(query("DELETE FROM services WHERE id = $1").bind(id))
             .await?;
         return Ok(Withdrawal::Deleted);
     }
-    c.execute(
+    w.execute(
         query("UPDATE services SET status = 'archived', updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now),
@@ -358,7 +241,7 @@ async fn withdraw_service<C: Conn>(
     .await?;
     // Closing the sessions first means a booking racing with this either committed before (and
     // is cancelled below) or finds its session closed.
-    c.execute(
+    w.execute(
         query(
             "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
              sequence = sequence + 1, updated_at = $3 \
@@ -369,7 +252,7 @@ async fn withdraw_service<C: Conn>(
         .bind(now),
     )
     .await?;
-    let freed: Vec<(Uuid,)> = c
+    let freed: Vec<(Uuid,)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
@@ -384,20 +267,20 @@ async fn withdraw_service<C: Conn>(
         )
         .await?;
     let cancelled = freed.len() as u64;
-    release_seats(c, freed, now).await?;
+    release_seats(w, freed, now).await?;
     Ok(Withdrawal::Archived {
         cancelled_bookings: cancelled,
     })
 }
 
 /// Gives back one seat per cancelled booking, in the session each was for.
-pub(crate) async fn release_seats<C: Conn>(
-    c: &mut C,
+pub(crate) async fn release_seats(
+    w: &mut Writer,
     sessions: Vec<(Uuid,)>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for (session_id,) in sessions {
-        c.execute(
+        w.execute(
             query(
                 "UPDATE sessions SET booked = booked - 1, sequence = sequence + 1, \
                  updated_at = $2 WHERE id = $1",
@@ -410,14 +293,15 @@ pub(crate) async fn release_seats<C: Conn>(
     Ok(())
 }
 
-async fn provider_services<C: Conn>(
-    c: &mut C,
+/// A provider's services, newest first, with their counts.
+pub async fn of_provider(
+    r: &mut impl Read,
     provider_id: Uuid,
     after: Option<Uuid>,
     limit: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Service, ServiceCounts)>, StoreError> {
-    let rows: Vec<ServiceWithCountsRow> = c
+    let rows: Vec<ServiceWithCountsRow> = r
         .fetch_all(
             query(concat!(
                 "SELECT ",

@@ -1,15 +1,9 @@
 //! Sessions: adding them (one or a series), listing, moving and cancelling them.
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{
-    Constraint, StoreError,
-    backend::{Backend, SqlStore},
-    services::release_seats,
-    sql::{Conn, on_violation, query},
-};
+use super::{Constraint, Read, StoreError, Writer, on_violation, query, services::release_seats};
 use crate::domain::{
     booking::CancelledBy,
     page::TimeCursor,
@@ -28,7 +22,7 @@ pub struct NewSession {
     pub additional_information: Vec<String>,
 }
 
-/// A session's fields after an edit (the handler merges and validates).
+/// A session's fields after an edit (the use case merges and validates).
 #[derive(Debug, Clone)]
 pub struct SessionChanges {
     pub starts_at: DateTime<Utc>,
@@ -36,45 +30,6 @@ pub struct SessionChanges {
     pub capacity: i64,
     pub location: String,
     pub additional_information: Vec<String>,
-}
-
-#[async_trait::async_trait]
-pub trait SessionStore: Send + Sync {
-    /// Adds sessions to a service that is not archived, all or none.
-    async fn add_sessions(
-        &self,
-        service_id: Uuid,
-        sessions: Vec<NewSession>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Session>, StoreError>;
-    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError>;
-    /// A service's sessions starting in `[from, to)` (only scheduled ones, if asked), soonest
-    /// first, after the cursor.
-    async fn service_sessions(
-        &self,
-        service_id: Uuid,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        scheduled_only: bool,
-        after: Option<TimeCursor>,
-        limit: u32,
-    ) -> Result<Vec<Session>, StoreError>;
-    /// Moves or edits a scheduled session; its live bookings follow. Capacity cannot go below
-    /// the places already booked ([`Refusal::CapacityBelowBooked`]).
-    async fn update_session(
-        &self,
-        id: Uuid,
-        changes: SessionChanges,
-        now: DateTime<Utc>,
-    ) -> Result<Session, StoreError>;
-    /// Cancels a session that has not ended, and its pending bookings with the reason.
-    async fn cancel_session(
-        &self,
-        id: Uuid,
-        reason: String,
-        by: CancelledBy,
-        now: DateTime<Utc>,
-    ) -> Result<(Session, u64), StoreError>;
 }
 
 macro_rules! session_columns {
@@ -131,95 +86,42 @@ fn information_json(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
 }
 
-#[async_trait::async_trait]
-impl<B: Backend> SessionStore for SqlStore<B> {
-    async fn add_sessions(
-        &self,
-        service_id: Uuid,
-        sessions: Vec<NewSession>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Session>, StoreError> {
-        self.backend
-            .write(move |c| add_sessions(c, service_id, sessions, now).boxed())
-            .await
-    }
-
-    async fn session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
-        self.backend
-            .read(move |c| session_by_id(c, id).boxed())
-            .await
-    }
-
-    async fn service_sessions(
-        &self,
-        service_id: Uuid,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        scheduled_only: bool,
-        after: Option<TimeCursor>,
-        limit: u32,
-    ) -> Result<Vec<Session>, StoreError> {
-        let (after_start, after_id) = after.unzip();
-        self.backend
-            .read(move |c| {
-                async move {
-                    c.fetch_all::<SessionRow>(
-                        query(concat!(
-                            "SELECT ",
-                            session_columns!(),
-                            " FROM sessions WHERE service_id = $1 AND starts_at >= $2 \
-                             AND starts_at < $3 \
-                             AND ($4 IS NULL OR starts_at > $4 OR (starts_at = $4 AND id > $5)) \
-                             AND ($7 = FALSE OR status = 'scheduled') \
-                             ORDER BY starts_at, id LIMIT $6"
-                        ))
-                        .bind(service_id)
-                        .bind(from)
-                        .bind(to)
-                        .bind(after_start)
-                        .bind(after_id)
-                        .bind(limit)
-                        .bind(scheduled_only),
-                    )
-                    .await?
-                    .into_iter()
-                    .map(SessionRow::into_session)
-                    .collect()
-                }
-                .boxed()
-            })
-            .await
-    }
-
-    async fn update_session(
-        &self,
-        id: Uuid,
-        changes: SessionChanges,
-        now: DateTime<Utc>,
-    ) -> Result<Session, StoreError> {
-        self.backend
-            .write(move |c| update_session(c, id, changes, now).boxed())
-            .await
-    }
-
-    async fn cancel_session(
-        &self,
-        id: Uuid,
-        reason: String,
-        by: CancelledBy,
-        now: DateTime<Utc>,
-    ) -> Result<(Session, u64), StoreError> {
-        self.backend
-            .write(move |c| cancel_session(c, id, reason, by, now).boxed())
-            .await
-    }
+/// A service's sessions starting in `[from, to)` (only scheduled ones, if asked), soonest first,
+/// after the cursor.
+pub async fn of_service(
+    r: &mut impl Read,
+    service_id: Uuid,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    scheduled_only: bool,
+    after: Option<TimeCursor>,
+    limit: u32,
+) -> Result<Vec<Session>, StoreError> {
+    let (after_start, after_id) = after.unzip();
+    r.fetch_all::<SessionRow>(
+        query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE service_id = $1 AND starts_at >= $2 AND starts_at < $3 \
+             AND ($4 IS NULL OR starts_at > $4 OR (starts_at = $4 AND id > $5)) \
+             AND ($7 = FALSE OR status = 'scheduled') \
+             ORDER BY starts_at, id LIMIT $6"
+        ))
+        .bind(service_id)
+        .bind(from)
+        .bind(to)
+        .bind(after_start)
+        .bind(after_id)
+        .bind(limit)
+        .bind(scheduled_only),
+    )
+    .await?
+    .into_iter()
+    .map(SessionRow::into_session)
+    .collect()
 }
 
-pub(crate) async fn session_by_id<C: Conn>(
-    c: &mut C,
-    id: Uuid,
-) -> Result<Option<Session>, StoreError> {
-    c.fetch_optional::<SessionRow>(
+pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Session>, StoreError> {
+    r.fetch_optional::<SessionRow>(
         query(concat!(
             "SELECT ",
             session_columns!(),
@@ -232,13 +134,14 @@ pub(crate) async fn session_by_id<C: Conn>(
     .transpose()
 }
 
-async fn add_sessions<C: Conn>(
-    c: &mut C,
+/// Adds sessions to a service that is not archived, all or none.
+pub async fn add(
+    w: &mut Writer,
     service_id: Uuid,
     sessions: Vec<NewSession>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Session>, StoreError> {
-    let service = super::services::service_by_id(c, service_id)
+    let service = super::services::by_id(w, service_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     if service.status == ServiceStatus::Archived {
@@ -246,7 +149,7 @@ async fn add_sessions<C: Conn>(
     }
     let mut added = Vec::with_capacity(sessions.len());
     for session in sessions {
-        let row = c
+        let row = w
             .fetch_one::<SessionRow>(
                 query(concat!(
                     "INSERT INTO sessions (id, service_id, starts_at, ends_at, location, \
@@ -270,18 +173,20 @@ async fn add_sessions<C: Conn>(
     Ok(added)
 }
 
-async fn update_session<C: Conn>(
-    c: &mut C,
+/// Moves or edits a scheduled session; its live bookings follow. Capacity cannot go below the
+/// places already booked ([`Refusal::CapacityBelowBooked`]).
+pub async fn update(
+    w: &mut Writer,
     id: Uuid,
     changes: SessionChanges,
     now: DateTime<Utc>,
 ) -> Result<Session, StoreError> {
-    let current = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    let current = by_id(w, id).await?.ok_or(StoreError::NotFound)?;
     if current.status == SessionStatus::Cancelled {
         return Err(StoreError::Refused(Refusal::SessionCancelled));
     }
     let moved = changes.starts_at != current.starts_at || changes.ends_at != current.ends_at;
-    let row = c
+    let row = w
         .fetch_optional::<SessionRow>(
             query(concat!(
                 "UPDATE sessions SET starts_at = $2, ends_at = $3, capacity = $4, location = $5, \
@@ -306,7 +211,7 @@ async fn update_session<C: Conn>(
         .ok_or(StoreError::Refused(Refusal::SessionCancelled))?;
     if moved {
         // Calendars show bookings of a moved session at its new time.
-        c.execute(
+        w.execute(
             query(
                 "UPDATE bookings SET sequence = sequence + 1, updated_at = $2 \
                  WHERE session_id = $1 AND status <> 'Cancelled'",
@@ -319,21 +224,22 @@ async fn update_session<C: Conn>(
     row.into_session()
 }
 
-async fn cancel_session<C: Conn>(
-    c: &mut C,
+/// Cancels a session that has not ended, and its pending bookings with the reason.
+pub async fn cancel(
+    w: &mut Writer,
     id: Uuid,
     reason: String,
     by: CancelledBy,
     now: DateTime<Utc>,
 ) -> Result<(Session, u64), StoreError> {
-    let current = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    let current = by_id(w, id).await?.ok_or(StoreError::NotFound)?;
     if current.status == SessionStatus::Cancelled {
         return Ok((current, 0));
     }
     if current.ends_at <= now {
         return Err(StoreError::Refused(Refusal::SessionEnded));
     }
-    c.execute(
+    w.execute(
         query(
             "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
              sequence = sequence + 1, updated_at = $3 WHERE id = $1",
@@ -343,7 +249,7 @@ async fn cancel_session<C: Conn>(
         .bind(now),
     )
     .await?;
-    let freed: Vec<(Uuid,)> = c
+    let freed: Vec<(Uuid,)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
@@ -357,7 +263,9 @@ async fn cancel_session<C: Conn>(
         )
         .await?;
     let cancelled = freed.len() as u64;
-    release_seats(c, freed, now).await?;
-    let session = session_by_id(c, id).await?.ok_or(StoreError::NotFound)?;
+    release_seats(w, freed, now).await?;
+    let session = by_id(w, id)
+        .await?
+        .ok_or_else(|| StoreError::missing(format!("session {id}, just cancelled")))?;
     Ok((session, cancelled))
 }

@@ -1,6 +1,6 @@
 //! Signing up and changing your own account.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ on_both_backends!(
     passwords_are_used_exactly_as_typed,
     a_role_in_the_sign_up_body_is_refused,
     changing_the_email_moves_the_login,
-    a_new_password_ends_the_other_login_sessions,
+    a_new_password_ends_the_other_logins,
     changing_your_account_needs_a_token_and_a_change,
     an_email_taken_by_another_account_cannot_be_moved_to,
 );
@@ -233,7 +233,7 @@ async fn changing_the_email_moves_the_login(app: TestApp) {
     );
 }
 
-async fn a_new_password_ends_the_other_login_sessions(app: TestApp) {
+async fn a_new_password_ends_the_other_logins(app: TestApp) {
     let here = app.customer().await;
     let elsewhere = app.login(&here.email, PASSWORD).await;
     let new_password = "a brand new passphrase";
@@ -272,7 +272,7 @@ async fn a_new_password_ends_the_other_login_sessions(app: TestApp) {
         .db
         .count(
             query(
-                "SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 \
+                "SELECT COUNT(*) FROM logins WHERE user_id = $1 \
                  AND revoked_reason = 'password_changed'",
             )
             .bind(here.id),

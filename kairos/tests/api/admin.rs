@@ -1,6 +1,6 @@
 //! Admins: creating accounts of any role, listing users, roles and membership, the first admin.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -2,7 +2,7 @@
 //! owning provider, another provider and an admin, on paths and objects that are and are not
 //! theirs. Nobody gets a 2xx they should not, and refused calls change nothing.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -532,7 +532,7 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let live = app
         .db
         .count(
-            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+            query("SELECT COUNT(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL")
                 .bind(bid),
         )
         .await;

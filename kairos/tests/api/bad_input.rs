@@ -1,6 +1,6 @@
 //! Requests the server cannot use: each gets a clear problem answer and changes nothing.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

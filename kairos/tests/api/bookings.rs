@@ -1,6 +1,6 @@
 //! Booking, listing, cancelling, moving and completing; the rules on each; idempotency.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -790,11 +790,10 @@ async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) 
         )
         .await;
     // Several instances sweeping at once complete each booking once.
-    let state = app.state.clone();
     let sweeps: Vec<_> = (0..4)
         .map(|_| {
-            let state = state.clone();
-            tokio::spawn(async move { kairos::maintenance::run_once(&state).await })
+            let instance = app.app.clone();
+            tokio::spawn(async move { instance.housekeeping().await })
         })
         .collect();
     let mut completed = 0;

@@ -10,7 +10,7 @@ use std::{
 };
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use kairos::store::sql::query;
+use kairos::store::query;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, id_of, in_hours, spawn_app, unique_email};

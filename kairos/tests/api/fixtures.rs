@@ -3,8 +3,12 @@
 
 use chrono::{Duration, Utc};
 use kairos::{
+    app::passwords::PasswordHasher,
     domain::password::NewPassword,
-    store::{BulkBookings, sql::query},
+    store::{
+        fixtures::{BulkBookings, bulk_load},
+        query,
+    },
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,15 +21,15 @@ async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
     let provider = app.user_with_role("provider").await;
     let service = app.published_service(&provider, json!({})).await;
     let service_id = service["id"].as_str().unwrap().parse().unwrap();
-    let hash = app
-        .state
-        .passwords
+    let hash = PasswordHasher::new(1)
+        .await
+        .unwrap()
         .hash(NewPassword::parse(PASSWORD.to_owned()).unwrap())
         .await
         .unwrap();
-    app.state
-        .store
-        .bulk_load(BulkBookings {
+    bulk_load(
+        app.app.store(),
+        BulkBookings {
             customers: 20,
             sessions: 10,
             bookings: 100,
@@ -34,9 +38,10 @@ async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
             service_id,
             first_start: Utc::now() + Duration::days(3),
             now: Utc::now(),
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
 
     let bookings = "SELECT COUNT(*) FROM bookings WHERE status = 'Pending'";
     assert_eq!(app.db.count(query(bookings)).await, 100);

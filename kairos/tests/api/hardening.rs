@@ -92,14 +92,14 @@ async fn sign_up_refresh_and_the_feed_are_limited_per_address(app: TestApp) {
     // Ann's sign-up is the first of the three this address may make in a minute.
     let ann = app.customer().await;
     let users = "SELECT COUNT(*) FROM users";
-    let before = app.db.count(kairos::store::sql::query(users)).await;
+    let before = app.db.count(kairos::store::query(users)).await;
     for _ in 0..2 {
         let response = app.sign_up(&unique_email("many"), PASSWORD).await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     assert_limited(app.sign_up(&unique_email("many"), PASSWORD).await).await;
     // The refused sign-up made no account.
-    let after = app.db.count(kairos::store::sql::query(users)).await;
+    let after = app.db.count(kairos::store::query(users)).await;
     assert_eq!(after, before + 2);
 
     let mut refresh_token = ann.refresh_token.clone();

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
@@ -193,7 +193,7 @@ async fn login_sets_fresh_http_only_cookies_and_goes_back_where_it_was_asked(app
     assert_eq!(browser.get(&bookings).await.status, StatusCode::OK);
     let sessions = || {
         app.db
-            .count(query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1").bind(ann.id))
+            .count(query("SELECT COUNT(*) FROM logins WHERE user_id = $1").bind(ann.id))
     };
     let before = sessions().await;
     // Logging in again gives other cookie values: a session cannot be fixed in advance.
@@ -1045,7 +1045,7 @@ async fn every_page_by_every_role_on_own_and_others_objects(app: TestApp) {
     let live = app
         .db
         .count(
-            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+            query("SELECT COUNT(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL")
                 .bind(aid),
         )
         .await;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -120,7 +120,7 @@ async fn reuse_after_three_rotations_ends_the_family_and_spares_another_login(ap
         .db
         .count(
             query(
-                "SELECT COUNT(*) FROM login_sessions \
+                "SELECT COUNT(*) FROM logins \
                  WHERE user_id = $1 AND revoked_reason = 'refresh_token_reused'",
             )
             .bind(ann.id),
@@ -129,7 +129,7 @@ async fn reuse_after_three_rotations_ends_the_family_and_spares_another_login(ap
     let live = app
         .db
         .count(
-            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+            query("SELECT COUNT(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL")
                 .bind(ann.id),
         )
         .await;

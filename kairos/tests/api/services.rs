@@ -1,6 +1,6 @@
 //! Providers' services and sessions: drafts, publishing, edits, withdrawal, series in time zones.
 
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use kairos::store::sql::query;
+use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -79,7 +79,7 @@ async fn login_returns_the_user_and_tokens_and_stores_only_a_hash(app: TestApp) 
 
     let sessions = app
         .db
-        .count(query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1").bind(id))
+        .count(query("SELECT COUNT(*) FROM logins WHERE user_id = $1").bind(id))
         .await;
     assert_eq!(sessions, 1);
     let (stored,): (Vec<u8>,) = app
@@ -87,7 +87,7 @@ async fn login_returns_the_user_and_tokens_and_stores_only_a_hash(app: TestApp) 
         .one(
             query(
                 "SELECT t.token_hash FROM refresh_tokens t \
-                 JOIN login_sessions s ON s.id = t.session_id WHERE s.user_id = $1",
+                 JOIN logins s ON s.id = t.login_id WHERE s.user_id = $1",
             )
             .bind(id),
         )
@@ -113,10 +113,7 @@ async fn the_access_token_carries_the_contracts_claims(app: TestApp) {
     let sid: Uuid = claims["sid"].as_str().unwrap().parse().unwrap();
     let live = app
         .db
-        .count(
-            query("SELECT COUNT(*) FROM login_sessions WHERE id = $1 AND revoked_at IS NULL")
-                .bind(sid),
-        )
+        .count(query("SELECT COUNT(*) FROM logins WHERE id = $1 AND revoked_at IS NULL").bind(sid))
         .await;
     assert_eq!(live, 1, "sid names the login session");
 }
@@ -190,7 +187,7 @@ async fn refresh_rotates_and_a_reused_token_ends_the_login_session(app: TestApp)
     );
     let reason: (Option<String>,) = app
         .db
-        .one(query("SELECT revoked_reason FROM login_sessions WHERE user_id = $1").bind(ann.id))
+        .one(query("SELECT revoked_reason FROM logins WHERE user_id = $1").bind(ann.id))
         .await;
     assert_eq!(reason.0.as_deref(), Some("refresh_token_reused"));
 }
@@ -274,8 +271,8 @@ async fn fifty_parallel_refreshes_of_one_token_give_one_success(app: TestApp) {
         .db
         .count(
             query(
-                "SELECT COUNT(*) FROM refresh_tokens t JOIN login_sessions s \
-                 ON s.id = t.session_id WHERE s.user_id = $1",
+                "SELECT COUNT(*) FROM refresh_tokens t JOIN logins s \
+                 ON s.id = t.login_id WHERE s.user_id = $1",
             )
             .bind(ann.id),
         )
@@ -381,7 +378,7 @@ async fn an_admin_can_end_every_login_session_of_a_user(app: TestApp) {
     let live = app
         .db
         .count(
-            query("SELECT COUNT(*) FROM login_sessions WHERE user_id = $1 AND revoked_at IS NULL")
+            query("SELECT COUNT(*) FROM logins WHERE user_id = $1 AND revoked_at IS NULL")
                 .bind(ann.id),
         )
         .await;
@@ -453,10 +450,7 @@ async fn the_login_session_lasts_sixty_days_from_login_whatever_rotation(app: Te
     let ann = app.customer().await;
     let (created, expires): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = app
         .db
-        .one(
-            query("SELECT created_at, expires_at FROM login_sessions WHERE user_id = $1")
-                .bind(ann.id),
-        )
+        .one(query("SELECT created_at, expires_at FROM logins WHERE user_id = $1").bind(ann.id))
         .await;
     assert_eq!(expires - created, chrono::Duration::days(60));
     let rotated: Value = refresh_with(&app, &ann.refresh_token)
@@ -466,13 +460,13 @@ async fn the_login_session_lasts_sixty_days_from_login_whatever_rotation(app: Te
         .unwrap();
     let (after,): (chrono::DateTime<chrono::Utc>,) = app
         .db
-        .one(query("SELECT expires_at FROM login_sessions WHERE user_id = $1").bind(ann.id))
+        .one(query("SELECT expires_at FROM logins WHERE user_id = $1").bind(ann.id))
         .await;
     assert_eq!(after, expires, "rotation does not extend the session");
     // Move the login 60 days into the past: the refresh token and the access token both stop.
     app.db
         .execute(
-            query("UPDATE login_sessions SET expires_at = $1 WHERE user_id = $2")
+            query("UPDATE logins SET expires_at = $1 WHERE user_id = $2")
                 .bind(chrono::Utc::now() - chrono::Duration::seconds(1))
                 .bind(ann.id),
         )

@@ -1,0 +1,18 @@
+//! Kairos's test kit: the real server (in this process on port 0, or as its own process) on
+//! fresh data (a temporary SQLite directory, or a PostgreSQL database dropped afterwards), a
+//! client per kind of caller, and the steps tests start from. Used by the integration tests and
+//! the benchmark.
+
+#![forbid(unsafe_code)]
+
+pub mod client;
+pub mod database;
+pub mod process;
+pub mod spawn;
+pub mod story;
+
+pub use client::{Answer, Client, Login, id_of, problem, unique_email};
+pub use database::{Backend, Data, FreshDatabase, TestDb};
+pub use process::{ServerProcess, kairos_binary, rss_mb_of};
+pub use spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
+pub use story::in_hours;

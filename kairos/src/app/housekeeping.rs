@@ -1,0 +1,30 @@
+//! Housekeeping: complete the bookings of sessions that have ended, and forget stale login
+//! failures and idempotency keys. Safe to run on several instances at once: each change is a
+//! conditional update that happens once.
+
+use futures_util::FutureExt;
+
+use super::{App, AppError};
+use crate::store::{bookings, idempotency};
+
+impl App {
+    /// One pass, at the clock's now. Answers how many bookings it completed.
+    pub async fn housekeeping(&self) -> Result<u64, AppError> {
+        let now = self.now();
+        let completed = self
+            .store
+            .write(move |w| bookings::complete_ended(w, now).boxed())
+            .await?;
+        if completed > 0 {
+            tracing::info!(
+                completed,
+                "completed the bookings of sessions that have ended"
+            );
+        }
+        self.purge_login_failures().await?;
+        self.store
+            .write(move |w| idempotency::purge(w, now).boxed())
+            .await?;
+        Ok(completed)
+    }
+}

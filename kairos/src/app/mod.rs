@@ -1,0 +1,129 @@
+//! The use cases: who is asking and what they validly ask, in; domain values or one [`AppError`],
+//! out. Both adapters (the JSON API and the web pages) call these and nothing below them, so a
+//! rule is stated once and both get the same answer for the same input. No HTTP here.
+//!
+//! Each feature module adds its use cases to [`App`] (`app.book(..)`, `app.log_in(..)`, ...).
+
+mod access;
+mod accounts;
+mod bookings;
+mod catalogue;
+mod clock;
+mod error;
+mod home;
+mod housekeeping;
+mod logins;
+mod paging;
+pub mod passwords;
+mod schedule;
+pub mod schema;
+mod services;
+mod sessions;
+pub mod tokens;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use access::require_admin;
+pub use accounts::{AccountChanges, NewAccount, UserChangesByAdmin, described};
+pub use bookings::{AllBookings, BookRequest, Booked, BookingDetails, BookingUpdate, Side};
+pub use clock::Clock;
+pub use error::{AppError, Unauthenticated};
+pub use home::Home;
+pub use logins::Issued;
+pub use paging::{PageRequest, TimeRange};
+pub use schedule::CalendarFeed;
+pub use services::{
+    Removal, RemovalResult, ServiceDetails, ServiceDraft, ServiceFields, ServiceSummary,
+    SessionsShown,
+};
+pub use sessions::{CancelledSession, NewSessions, SessionEdit};
+
+use crate::{
+    domain::user::{Role, User},
+    store::Store,
+};
+use passwords::PasswordHasher;
+use tokens::TokenKeys;
+
+/// What every use case can reach. Cloned per request, so everything in it is shared.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Clock,
+    passwords: PasswordHasher,
+    tokens: Arc<TokenKeys>,
+    /// How clients reach this server, without a trailing slash (for links it hands out).
+    public_url: Arc<str>,
+}
+
+impl App {
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        passwords: PasswordHasher,
+        tokens: TokenKeys,
+        public_url: &str,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            passwords,
+            tokens: Arc::new(tokens),
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The clock, for tests that move it.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The database, for the test kit and the command line; adapters go through use cases.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether the database can serve (for SQLite: commit a write).
+    pub async fn ready(&self) -> Result<&'static str, AppError> {
+        self.store.ping(self.now()).await?;
+        Ok(self.store.backend_name())
+    }
+
+    /// Open and idle database connections.
+    pub fn database_connections(&self) -> (u32, u32) {
+        let stats = self.store.pool_stats();
+        (stats.size, stats.idle)
+    }
+}
+
+/// Someone with a live login: who they are, and which login they are using.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub login_id: Uuid,
+}
+
+impl Caller {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+}

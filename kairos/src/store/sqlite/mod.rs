@@ -1,0 +1,194 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, a pool of
+//! readers that cannot change anything (`query_only`), and a single writer task ([`writer`]).
+//!
+//! Every write goes through the writer, so SQLite never answers "database is locked" to us and
+//! the tail stays bounded.
+
+mod conn;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use sqlx::{
+    Connection, SqliteConnection,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+use tokio::sync::{mpsc, oneshot};
+
+pub use conn::SqliteConn;
+pub use writer::WriterCounts;
+
+use super::{
+    PoolStats, StoreError,
+    conn::{Conn, Reader, Writer},
+    principals::PrincipalCache,
+    query::query,
+};
+use writer::{Done, Job};
+
+/// Operations waiting for the writer beyond this make callers wait to enqueue (backpressure).
+const QUEUE_DEPTH: usize = 8192;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Sqlite {
+    readers: SqlitePool,
+    writer: mpsc::Sender<Job>,
+    counts: Arc<WriterCounts>,
+}
+
+/// What every connection sets. Only the writer sets the journal mode: WAL is kept in the file,
+/// and a read-only connection cannot change it.
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        // A confirmed booking must survive power loss, not only a crash of the process.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        // Room for every statement, and on the writer for each with its savepoint prefixes.
+        .statement_cache_capacity(1000)
+}
+
+impl Sqlite {
+    /// Opens (creating it if need be) and migrates the database; `logins` is the cache of live
+    /// logins that writes which end logins clear.
+    pub async fn open(
+        path: &Path,
+        readers: u32,
+        logins: Arc<PrincipalCache>,
+    ) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(
+                options(path)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .create_if_missing(true),
+            )
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write_pool)
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // Refuses any change, so nothing can write beside the writer.
+            .connect_with(options(path).pragma("query_only", "ON"))
+            .await?;
+        let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
+        let counts = Arc::new(WriterCounts::default());
+        tokio::spawn(writer::run(write_pool, queue, Arc::clone(&counts), logins));
+        Ok(Self {
+            readers,
+            writer,
+            counts,
+        })
+    }
+
+    pub fn writer_counts(&self) -> &WriterCounts {
+        &self.counts
+    }
+
+    pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let conn = self.readers.acquire().await.map_err(conn::classify)?;
+        op(&mut Reader(Conn::Sqlite(SqliteConn::new(conn)))).await
+    }
+
+    pub async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+    {
+        let (answer_tx, answer_rx) = oneshot::channel();
+        let queued: Job = Box::new(move |writer| {
+            Box::pin(async move {
+                let result = op(writer).await;
+                Done {
+                    keep: result.is_ok(),
+                    answer: Box::new(move |commit_failure| {
+                        let answer = match (result, commit_failure) {
+                            (Ok(value), None) => Ok(value),
+                            (Ok(_), Some(reason)) => Err(StoreError::Unavailable(reason.into())),
+                            (Err(err), _) => Err(err),
+                        };
+                        // The caller may have gone away (its request was cancelled); the write
+                        // stands all the same.
+                        let _ = answer_tx.send(answer);
+                    }),
+                }
+            })
+        });
+        self.writer
+            .send(queued)
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer_rx.await.map_err(|_| {
+            StoreError::Unavailable("the write was abandoned; its batch could not run".into())
+        })?
+    }
+
+    /// Ready means a write can be committed: through the writer, and a real change (a bare
+    /// `SELECT 1` in a write transaction commits nothing, even on a full disk).
+    pub async fn ping(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(move |w| {
+            Box::pin(async move {
+                let heartbeat = query(
+                    "INSERT INTO readiness (id, checked_at) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )
+                .bind(now);
+                w.execute(heartbeat).await.map(drop)
+            })
+        })
+        .await
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.readers.size() + 1,
+            idle: u32::try_from(self.readers.num_idle()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Copies the database at `path` into a new file `to`: a consistent snapshot of every commit made
+/// before the copy began, taken beside a running server (WAL lets a reader see one point in time
+/// while the writer goes on). Answers `PRAGMA integrity_check` of the copy.
+pub async fn backup(path: &Path, to: &Path) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        path.exists(),
+        "there is no database at {} (is --data-dir right?)",
+        path.display()
+    );
+    anyhow::ensure!(!to.exists(), "{} exists; name a new file", to.display());
+    let mut source = SqliteConnection::connect_with(&options(path).read_only(true)).await?;
+    let target = to
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the backup path is not UTF-8"))?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(target)
+        .execute(&mut source)
+        .await?;
+    source.close().await?;
+    let copy_options = SqliteConnectOptions::new().filename(to).read_only(true);
+    let mut copy = SqliteConnection::connect_with(&copy_options).await?;
+    let (verdict,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&mut copy)
+        .await?;
+    copy.close().await?;
+    Ok(verdict)
+}

@@ -1,0 +1,145 @@
+//! The writer's batches and the connections' settings, against a real file.
+
+use std::{path::Path, sync::Arc, sync::atomic::Ordering};
+
+use futures_util::FutureExt;
+
+use super::Sqlite;
+use crate::{
+    domain::refusal::Refusal,
+    store::{
+        StoreError,
+        conn::{Read, Writer},
+        principals::PrincipalCache,
+        query::query,
+    },
+};
+
+async fn open(path: &Path) -> Sqlite {
+    Sqlite::open(path, 2, Arc::new(PrincipalCache::new(true)))
+        .await
+        .expect("open")
+}
+
+async fn read_pragma(c: &mut impl Read, name: &'static str) -> Result<String, StoreError> {
+    let statement = match name {
+        "journal_mode" => "PRAGMA journal_mode",
+        "synchronous" => "SELECT CAST(synchronous AS TEXT) FROM pragma_synchronous",
+        "foreign_keys" => "SELECT CAST(foreign_keys AS TEXT) FROM pragma_foreign_keys",
+        _ => "SELECT CAST(timeout AS TEXT) FROM pragma_busy_timeout",
+    };
+    c.fetch_one::<(String,)>(query(statement))
+        .await
+        .map(|(v,)| v)
+}
+
+#[tokio::test]
+async fn every_connection_is_wal_full_sync_with_foreign_keys_and_a_busy_timeout() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    for (name, expected) in [
+        ("journal_mode", "wal"),
+        ("synchronous", "2"),
+        ("foreign_keys", "1"),
+        ("busy_timeout", "5000"),
+    ] {
+        let writer = sqlite
+            .write(move |c| read_pragma(c, name).boxed())
+            .await
+            .expect("writer");
+        let reader = sqlite
+            .read(move |c| read_pragma(c, name).boxed())
+            .await
+            .expect("reader");
+        assert_eq!(
+            (writer.as_str(), reader.as_str()),
+            (expected, expected),
+            "{name}"
+        );
+    }
+}
+
+/// Inserts a row, then fails if `n` is a multiple of three: its own insert must be undone,
+/// and only it.
+async fn insert_then_maybe_fail(c: &mut Writer, n: i64) -> Result<i64, StoreError> {
+    c.execute(
+        query(
+            "INSERT INTO login_failures (email_key, failures, window_started_at) \
+             VALUES ($1, $2, '2026-01-01T00:00:00+00:00')",
+        )
+        .bind(format!("k{n}"))
+        .bind(n),
+    )
+    .await?;
+    if n % 3 == 0 {
+        return Err(StoreError::Refused(Refusal::SessionFull));
+    }
+    Ok(n)
+}
+
+#[tokio::test]
+async fn a_write_counts_only_its_own_rows_after_the_savepoint_statements() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    // Each write's first statement follows the previous one's RELEASE in the same call;
+    // SQLite would report the previous INSERT's row count for those.
+    let inserted = (0..20).map(|n| {
+        sqlite.write(move |c| {
+            async move {
+                let inserted = c
+                    .execute(
+                        query(
+                            "INSERT INTO login_failures (email_key, failures, \
+                             window_started_at) VALUES ($1, 1, '2026-01-01T00:00:00+00:00')",
+                        )
+                        .bind(format!("k{n}")),
+                    )
+                    .await?;
+                let updated = c
+                    .execute(
+                        query("UPDATE login_failures SET failures = 2 WHERE email_key = $1")
+                            .bind("nobody"),
+                    )
+                    .await?;
+                Ok((inserted, updated))
+            }
+            .boxed()
+        })
+    });
+    let untouched = sqlite.write(|c| {
+        c.execute(query(
+            "DELETE FROM login_failures WHERE email_key = 'nobody'",
+        ))
+        .boxed()
+    });
+    let (inserted, untouched) = tokio::join!(futures_util::future::join_all(inserted), untouched);
+    for result in inserted {
+        assert_eq!(result.expect("write"), (1, 0));
+    }
+    assert_eq!(untouched.expect("delete"), 0);
+}
+
+#[tokio::test]
+async fn a_failing_write_in_a_batch_does_not_fail_its_neighbours() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    // Queued together, so the writer takes them in batches.
+    let writes = (1..=30).map(|n| sqlite.write(move |c| insert_then_maybe_fail(c, n).boxed()));
+    let results = futures_util::future::join_all(writes).await;
+    for (n, result) in (1..=30).zip(&results) {
+        assert_eq!(result.is_ok(), n % 3 != 0, "write {n}: {result:?}");
+    }
+    let (rows,): (i64,) = sqlite
+        .read(|c| {
+            c.fetch_one(query("SELECT COUNT(*) FROM login_failures"))
+                .boxed()
+        })
+        .await
+        .expect("count");
+    assert_eq!(rows, 20);
+    let commits = sqlite.writer_counts().commits.load(Ordering::Relaxed);
+    assert!(
+        commits < 30,
+        "30 writes took {commits} commits: nothing was grouped"
+    );
+}
