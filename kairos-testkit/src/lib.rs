@@ -16,3 +16,5 @@ pub use database::{Backend, Data, FreshDatabase, TestDb};
 pub use process::{ServerProcess, kairos_binary, rss_mb_of};
 pub use spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 pub use story::in_hours;
+// The client the kit talks with, for callers that need one of their own.
+pub use reqwest;

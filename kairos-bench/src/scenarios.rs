@@ -1,4 +1,5 @@
-//! The scenarios: `ceiling`, `read`, `book` (and cancel), `rush`, `login` and `scale`.
+//! The scenarios on one server: `ceiling`, `read`, `book` (and cancel), `rush` and `login`
+//! (`mixed` and `scale` have modules of their own).
 
 use std::{
     sync::{
@@ -8,8 +9,7 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context, Result};
-use chrono::Utc;
+use anyhow::Result;
 use hyper::Method;
 use serde_json::json;
 
@@ -18,25 +18,15 @@ use super::{
     client::Http,
     fixtures::{self, Admin, Login},
     load::{Outcome, closed_loop},
-    server::{self, Data, Server},
-};
-use crate::{
-    auth::password::PasswordHasher,
-    domain::{
-        id::new_id, password::NewPassword, service::ServiceSpec, service::ServiceStatus, user::Role,
-    },
-    store::{self, BulkBookings, Location, NewUser},
 };
 
 /// Bookings every customer holds before `read`, so a read returns a page of them.
-const HELD_BOOKINGS: usize = 5;
+pub const HELD_BOOKINGS: usize = 5;
 
 /// What the scenarios share: the server, a provider with a service, sessions and customers.
 pub struct World {
     pub http: Http,
     pub admin: Admin,
-    pub provider: Login,
-    pub service_id: String,
     pub sessions: Vec<String>,
     pub customers: Vec<Login>,
 }
@@ -49,7 +39,7 @@ impl World {
         customers: usize,
         sessions: usize,
     ) -> Result<Self> {
-        let tag = new_id().simple().to_string();
+        let tag = uuid::Uuid::now_v7().simple().to_string();
         let capacity = customers.max(clients) + 8;
         let (provider, service_id) =
             fixtures::provider_with_service(&http, &admin, &tag, capacity).await?;
@@ -59,8 +49,6 @@ impl World {
         Ok(Self {
             http,
             admin,
-            provider,
-            service_id,
             sessions,
             customers,
         })
@@ -205,7 +193,7 @@ pub async fn book(
 pub async fn rush(world: &World, args: &BenchArgs) -> Result<Outcome> {
     let attempts = world.customers.len();
     let capacity = (attempts / 10).max(1);
-    let tag = new_id().simple().to_string();
+    let tag = uuid::Uuid::now_v7().simple().to_string();
     let (provider, service_id) =
         fixtures::provider_with_service(&world.http, &world.admin, &tag, capacity).await?;
     let session = fixtures::sessions(&world.http, &provider, &service_id, 1, capacity)
@@ -294,196 +282,4 @@ pub async fn login(world: &World, args: &BenchArgs) -> Vec<Outcome> {
         .insert("readP99WithStormMs".into(), json!(stormy.ms(0.99)));
     stormy.notes.insert("p99Ratio".into(), json!(ratio));
     vec![quiet, stormy, storm]
-}
-
-/// `book` and `read` on a server whose database already holds `size` bookings.
-pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
-    let data = Data::fresh(args.postgres().as_deref()).await?;
-    let started = std::time::Instant::now();
-    bulk_load(&data, size).await?;
-    let loaded = started.elapsed().as_secs_f64();
-    let server = Server::start(&data, args.server_pool_size)?;
-    let world = World::make(
-        Http::new(&server.url),
-        server::own_admin(),
-        args.clients,
-        args.clients,
-        600,
-    )
-    .await?;
-    world.hold_bookings().await?;
-    let half = args.duration() / 2;
-    let (mut booking, _) = book(
-        &world,
-        args,
-        &format!("scale: book with {size} bookings"),
-        half,
-    )
-    .await;
-    booking.server_rss_mb = server.rss_mb();
-    booking
-        .notes
-        .insert("bulkLoadSeconds".into(), json!(loaded));
-    let mut reading = read(
-        &world,
-        args,
-        &format!("scale: read with {size} bookings"),
-        half,
-    )
-    .await;
-    reading.server_rss_mb = server.rss_mb();
-    server.stop()?;
-    data.drop_database().await;
-    Ok(vec![booking, reading])
-}
-
-/// Loads `size` bookings (with customers and sessions for them) straight through the store.
-async fn bulk_load(data: &Data, size: u64) -> Result<()> {
-    let location = Location::from_settings(data.database_url.as_deref(), data.dir.path())?;
-    let store = store::open(&location, 4).await?;
-    let hasher = PasswordHasher::new(1).await?;
-    let hash = hasher
-        .hash(NewPassword::parse(fixtures::PASSWORD.to_owned()).map_err(anyhow::Error::msg)?)
-        .await?;
-    let now = crate::domain::clock::now();
-    let provider = store
-        .create_user(NewUser {
-            id: new_id(),
-            email: "bulk-provider@bench.invalid".into(),
-            email_key: "bulk-provider@bench.invalid".into(),
-            password_hash: hash.clone(),
-            role: Role::Provider,
-            now,
-        })
-        .await?;
-    let spec = ServiceSpec::defaults()
-        .apply(crate::domain::service::ServiceChanges {
-            name: Some("Bulk".into()),
-            ..Default::default()
-        })
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let service = store
-        .create_service(new_id(), provider.id, spec, ServiceStatus::Published, now)
-        .await?;
-    let per_session = 50;
-    store
-        .bulk_load(BulkBookings {
-            customers: (size / 10).clamp(per_session, 100_000),
-            sessions: size.div_ceil(per_session).max(1),
-            bookings: size,
-            password_hash: hash,
-            provider_id: provider.id,
-            service_id: service.id,
-            first_start: Utc::now() + chrono::Duration::days(400),
-            now,
-        })
-        .await
-        .context("bulk loading bookings")?;
-    Ok(())
-}
-
-/// What one `mixed` client holds between requests.
-#[derive(Default)]
-struct Hand {
-    refresh_token: String,
-    booking: Option<String>,
-}
-
-/// Steady mixed load: of every 20 requests a client sends, 12 read its bookings, 5 book or
-/// cancel (alternately), 2 refresh its tokens and 1 logs in again.
-pub async fn mixed(world: &World, args: &BenchArgs, duration: Duration) -> Outcome {
-    let (http, customers) = (world.http.clone(), Arc::new(world.customers.clone()));
-    let sessions = Arc::new(world.sessions[HELD_BOOKINGS..].to_vec());
-    let hands: Arc<Vec<Mutex<Hand>>> = Arc::new(
-        world
-            .customers
-            .iter()
-            .map(|c| {
-                Mutex::new(Hand {
-                    refresh_token: c.refresh_token.clone(),
-                    booking: None,
-                })
-            })
-            .collect(),
-    );
-    let name = format!(
-        "mixed: 60% read, 25% book/cancel, 10% refresh, 5% login for {}s",
-        duration.as_secs()
-    );
-    closed_loop(&name, args.clients, duration, move |worker, n| {
-        let (http, customer, sessions, hands) = (
-            http.clone(),
-            customers[worker].clone(),
-            Arc::clone(&sessions),
-            Arc::clone(&hands),
-        );
-        async move {
-            // Spread the kinds over the 20 steps, and start the clients at different steps.
-            let step = (n + worker as u64 * 7) % 20;
-            let token = Some(customer.token.as_str());
-            let result = match step {
-                0 | 2 | 4 | 6 | 8 | 10 | 12 | 14 | 15 | 16 | 17 | 19 => http
-                    .send(
-                        Method::GET,
-                        &format!("/api/user/{}/bookings", customer.id),
-                        token,
-                        None,
-                    )
-                    .await
-                    .map(|(s, _)| s),
-                1 | 5 | 9 | 13 | 18 => {
-                    let held = hands[worker].lock().ok()?.booking.take();
-                    match held {
-                        Some(id) => {
-                            let path = format!("/api/user/{}/bookings/{id}", customer.id);
-                            http.send(Method::DELETE, &path, token, None)
-                                .await
-                                .map(|(s, _)| s)
-                        }
-                        None => {
-                            let session = &sessions[(n as usize / 20 + worker) % sessions.len()];
-                            let path = format!("/api/user/{}/book", customer.id);
-                            let body = json!({ "sessionId": session });
-                            http.send(Method::POST, &path, token, Some(&body))
-                                .await
-                                .map(|(status, body)| {
-                                    if status == 201
-                                        && let Ok(made) =
-                                            serde_json::from_slice::<serde_json::Value>(&body)
-                                        && let (Some(id), Ok(mut hand)) =
-                                            (made["id"].as_str(), hands[worker].lock())
-                                    {
-                                        hand.booking = Some(id.to_owned());
-                                    }
-                                    status
-                                })
-                        }
-                    }
-                }
-                3 | 11 => {
-                    let presented = hands[worker].lock().ok()?.refresh_token.clone();
-                    let body = json!({ "token": presented });
-                    http.send(Method::POST, "/api/refresh", None, Some(&body))
-                        .await
-                        .map(|(status, body)| {
-                            if let Ok(rotated) = serde_json::from_slice::<serde_json::Value>(&body)
-                                && let (Some(next), Ok(mut hand)) =
-                                    (rotated["refreshToken"].as_str(), hands[worker].lock())
-                            {
-                                hand.refresh_token = next.to_owned();
-                            }
-                            status
-                        })
-                }
-                _ => {
-                    let body = json!({ "email": customer.email, "password": fixtures::PASSWORD });
-                    http.send(Method::POST, "/api/login", None, Some(&body))
-                        .await
-                        .map(|(s, _)| s)
-                }
-            };
-            Some(result)
-        }
-    })
-    .await
 }

@@ -1,26 +1,29 @@
-//! `kairos bench`: starts the real server (this executable) on fresh data, makes its fixtures
-//! through the API, and drives closed-loop load from its own runtime, printing one table per
-//! scenario (and `--json` for tracking).
+//! `kairos-bench`: starts the real server (the `kairos` binary) on fresh data, makes its
+//! fixtures through the API, and drives closed-loop load from its own runtime, printing one
+//! table per scenario (and `--json` for tracking).
 
-pub mod client;
-pub mod fixtures;
-pub mod load;
-pub mod report;
-pub mod scenarios;
-pub mod server;
+#![forbid(unsafe_code)]
+
+mod client;
+mod fixtures;
+mod load;
+mod report;
+mod mixed;
+mod scale;
+mod scenarios;
+mod server;
 
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::{Parser, ValueEnum};
+use kairos_testkit::{Data, rss_mb_of};
 use serde_json::json;
 
-use crate::config::Settings;
 use client::Http;
 use fixtures::Admin;
 use load::Outcome;
 use scenarios::World;
-use server::{Data, Server};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -39,7 +42,10 @@ pub enum BenchBackend {
     Postgres,
 }
 
-#[derive(Debug, Clone, Args)]
+/// Benchmark Kairos: start the server on fresh data and measure it under load. The server is
+/// the `kairos` binary beside this one (build the workspace first) or `KAIROS_BIN`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kairos-bench", version)]
 pub struct BenchArgs {
     /// Which scenarios to run, comma-separated.
     #[arg(
@@ -84,9 +90,10 @@ pub struct BenchArgs {
     /// `scale` is skipped (it loads bookings straight into the database) and RSS is not shown.
     #[arg(long)]
     pub url: Option<String>,
-    /// The database pool of the servers the benchmark starts (from `--db-pool-size`).
-    #[arg(skip)]
-    pub server_pool_size: u32,
+    /// The database pool of the servers the benchmark starts (PostgreSQL connections, or
+    /// SQLite's readers).
+    #[arg(long, default_value_t = 8)]
+    pub db_pool_size: u32,
 }
 
 impl BenchArgs {
@@ -108,8 +115,12 @@ fn remote_admin() -> Result<Admin> {
     })
 }
 
-pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
-    args.server_pool_size = settings.db_pool_size;
+#[tokio::main]
+async fn main() -> Result<()> {
+    run(BenchArgs::parse()).await
+}
+
+async fn run(args: BenchArgs) -> Result<()> {
     let mut results: Vec<Outcome> = Vec::new();
     let wants = |s: Scenario| args.scenarios.contains(&s);
     let server = match &args.url {
@@ -135,8 +146,8 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
             Some(url) => (None, url.clone(), remote_admin()?),
             None => {
                 let data = Data::fresh(args.postgres().as_deref()).await?;
-                let server = Server::start(&data, args.server_pool_size)?;
-                let url = server.url.clone();
+                let server = server::start(&data, args.db_pool_size).await?;
+                let url = server.url("");
                 (Some((data, server)), url, server::own_admin())
             }
         };
@@ -196,10 +207,10 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
             }
         }
         if wants(Scenario::Mixed) {
-            let pid = own.as_ref().map(|(_, server)| server.pid());
+            let pid = own.as_ref().and_then(|(_, server)| server.pid());
             let duration = Duration::from_secs(args.mixed_seconds.max(1));
             let sampling = pid.map(|pid| tokio::spawn(sample_rss(pid, duration)));
-            let mut outcome = scenarios::mixed(&world, &args, duration).await;
+            let mut outcome = mixed::mixed(&world, &args, duration).await;
             if let Some(Ok((first, peak, last))) = match sampling {
                 Some(task) => Some(task.await),
                 None => None,
@@ -209,15 +220,16 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
                 outcome.notes.insert("rssLastMb".into(), json!(last));
             }
             if let Some((_, server)) = &own {
-                outcome
-                    .notes
-                    .insert("databaseIsLocked".into(), json!(server.locked_errors()));
+                outcome.notes.insert(
+                    "databaseIsLocked".into(),
+                    json!(server::locked_errors(server)),
+                );
             }
             record(outcome, &mut results);
         }
-        if let Some((data, server)) = own {
+        if let Some((data, mut server)) = own {
             server.stop()?;
-            data.drop_database().await;
+            drop(data);
         }
     }
     if wants(Scenario::Scale) && args.url.is_some() {
@@ -225,7 +237,7 @@ pub async fn run(mut args: BenchArgs, settings: &Settings) -> Result<()> {
     } else if wants(Scenario::Scale) {
         let mut p99 = Vec::new();
         for size in &args.scale {
-            for outcome in scenarios::scale(&args, *size).await? {
+            for outcome in scale::scale(&args, *size).await? {
                 report::print(&outcome);
                 p99.push((outcome.name.clone(), outcome.ms(0.99)));
                 results.push(outcome);
@@ -275,7 +287,7 @@ async fn sample_rss(pid: u32, duration: Duration) -> (f64, f64, f64) {
     let started = std::time::Instant::now();
     let (mut first, mut peak, mut last) = (None, 0.0_f64, 0.0);
     while started.elapsed() < duration {
-        if let Some(mb) = server::rss_mb_of(pid) {
+        if let Some(mb) = rss_mb_of(pid) {
             first.get_or_insert(mb);
             peak = peak.max(mb);
             last = mb;
