@@ -7,8 +7,8 @@
 mod client;
 mod fixtures;
 mod load;
-mod report;
 mod mixed;
+mod report;
 mod scale;
 mod scenarios;
 mod server;

@@ -1,17 +1,8 @@
 //! Your own account: sign up (`POST /api/users`) and change your e-mail or password
 //! (`PUT /api/users`).
 
-use axum::{Json, extract::State, http::StatusCode};
-use serde::Deserialize;
-use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::docs::{AuthErrors, BodyErrors, RateLimited, Unavailable};
-use crate::{
-    app::{AccountChanges, Caller},
-    domain::user::User,
-    http::{HttpState, client_ip::ClientIp, error::ApiError, extract::AppJson},
-};
+use super::prelude::*;
+use crate::{app::AccountChanges, domain::user::User, http::client_ip::ClientIp};
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new().routes(routes!(sign_up, update_account))

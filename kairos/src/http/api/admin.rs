@@ -1,27 +1,10 @@
 //! Accounts as an admin sees them: create any role, list users, change role and membership,
 //! end all of someone's logins.
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    http::StatusCode,
-    response::Response,
-};
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::{
-    PageQuery,
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-    paged,
-};
+use super::prelude::*;
 use crate::{
     app::{NewAccount, UserChangesByAdmin},
-    domain::{id::PathId, user::User},
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{Admin, AppJson, AppPath, AppQuery},
-    },
+    domain::user::User,
 };
 
 pub fn router() -> OpenApiRouter<HttpState> {

@@ -1,31 +1,11 @@
 //! Changing a booking: cancel it, move it to another session, edit its notes, or (provider)
 //! mark it Completed.
 
-use axum::{
-    Json,
-    body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-    routing::post,
-};
-use serde::Deserialize;
-use utoipa::{ToSchema, openapi::HttpMethod};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::{body::Bytes, routing::post};
+use utoipa::openapi::HttpMethod;
 
-use super::{
-    alias,
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-    services::ReasonQuery,
-};
-use crate::{
-    app::{BookingUpdate, Caller},
-    domain::{booking::Booking, id::PathId},
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppJson, AppPath, AppQuery, optional_json},
-    },
-};
+use super::{alias, prelude::*, services::ReasonQuery};
+use crate::{app::BookingUpdate, domain::booking::Booking, http::extract::optional_json};
 
 const BOOKING: &str = "/api/user/{userID}/bookings/{bookingID}";
 

@@ -1,32 +1,12 @@
 //! A user's bookings: book a session, list them, see one. (Changing one is `booking_changes`.)
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    http::{HeaderMap, HeaderValue, StatusCode},
-    response::{IntoResponse, Response},
-};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-    paged,
-};
+use super::prelude::*;
 use crate::{
-    app::{AllBookings, BookRequest, BookingDetails, Caller, PageRequest, Side},
-    domain::{
-        booking::{Booking, BookingStatus},
-        id::PathId,
-    },
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppJson, AppPath, AppQuery},
-    },
+    app::{AllBookings, BookRequest, BookingDetails, Side},
+    domain::booking::{Booking, BookingStatus},
 };
 
 pub fn router() -> OpenApiRouter<HttpState> {

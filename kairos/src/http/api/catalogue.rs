@@ -1,29 +1,13 @@
 //! The public catalogue: published services, and their sessions with the places left. No
 //! sign-in needed.
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    response::Response,
-};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
-use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{
-    docs::{InputErrors, NotFound, Unavailable},
-    paged,
-};
+use super::prelude::*;
 use crate::{
-    app::{PageRequest, TimeRange},
-    domain::{id::PathId, service::Service, session::Session},
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppPath, AppQuery},
-    },
+    app::TimeRange,
+    domain::{service::Service, session::Session},
 };
 
 pub fn router() -> OpenApiRouter<HttpState> {

@@ -1,14 +1,7 @@
 //! A user's home page data (`GET /api/user/{userID}`): who they are, their bookings and services.
 
-use axum::{Json, extract::State};
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::docs::{AuthErrors, InputErrors, NotFound, Unavailable};
-use crate::{
-    app::{Caller, Home},
-    domain::id::PathId,
-    http::{HttpState, error::ApiError, extract::AppPath},
-};
+use super::prelude::*;
+use crate::app::Home;
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new().routes(routes!(home))

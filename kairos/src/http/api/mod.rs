@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod docs;
 pub mod home;
 pub mod links;
+mod prelude;
 pub mod schedule;
 pub mod service_views;
 pub mod services;

@@ -1,31 +1,10 @@
 //! Schedules and the calendar feed: the answer to the seed's "Should we use the goog calender
 //! API?" is an RFC 5545 feed that Google, Apple and Outlook calendars subscribe to by URL.
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::http::header;
 
-use super::{
-    catalogue::RangeQuery,
-    docs::{AuthErrors, InputErrors, NotFound, RateLimited, Unavailable},
-    paged,
-};
-use crate::{
-    app::Caller,
-    domain::{id::PathId, schedule::ScheduleEntry},
-    http::{
-        HttpState,
-        client_ip::ClientIp,
-        error::ApiError,
-        extract::{AppPath, AppQuery},
-    },
-};
+use super::{catalogue::RangeQuery, prelude::*};
+use crate::{domain::schedule::ScheduleEntry, http::client_ip::ClientIp};
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()

@@ -1,27 +1,8 @@
 //! Seeing services: a user's list (a provider's own with counts, a customer's subscriptions) and
 //! one service's details as its provider or a customer sees it.
 
-use axum::{
-    Json,
-    extract::{OriginalUri, State},
-    response::Response,
-};
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::{
-    PageQuery,
-    docs::{AuthErrors, InputErrors, NotFound, Unavailable},
-    paged,
-};
-use crate::{
-    app::{Caller, ServiceDetails, ServiceSummary, SessionsShown},
-    domain::id::PathId,
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppPath, AppQuery},
-    },
-};
+use super::prelude::*;
+use crate::app::{ServiceDetails, ServiceSummary, SessionsShown};
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()

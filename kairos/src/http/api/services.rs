@@ -1,31 +1,13 @@
 //! Changing services: a provider creates (draft or published), edits and withdraws its own; a
 //! customer removes themselves from one.
 
-use axum::{
-    Json,
-    extract::{MatchedPath, State},
-    http::StatusCode,
-    routing::post,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema, openapi::HttpMethod};
-use utoipa_axum::{router::OpenApiRouter, routes};
+use axum::{extract::MatchedPath, routing::post};
+use utoipa::openapi::HttpMethod;
 
-use super::{
-    alias,
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-};
+use super::{alias, prelude::*};
 use crate::{
-    app::{Caller, Removal, ServiceDraft, ServiceFields},
-    domain::{
-        id::PathId,
-        service::{Service, ServiceStatus, TemplateField},
-    },
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppJson, AppPath, AppQuery},
-    },
+    app::{Removal, ServiceDraft, ServiceFields},
+    domain::service::{Service, ServiceStatus, TemplateField},
 };
 
 const SERVICE: &str = "/api/user/{userID}/services/{serviceID}";

@@ -1,20 +1,9 @@
 //! A provider's sessions: add one or a weekly series, move or edit one, cancel one.
 
-use axum::{Json, extract::State, http::StatusCode};
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::{
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, Unavailable},
-    services::ReasonQuery,
-};
+use super::{prelude::*, services::ReasonQuery};
 use crate::{
-    app::{Caller, CancelledSession, NewSessions, SessionEdit},
-    domain::{id::PathId, session::Session},
-    http::{
-        HttpState,
-        error::ApiError,
-        extract::{AppJson, AppPath, AppQuery},
-    },
+    app::{CancelledSession, NewSessions, SessionEdit},
+    domain::session::Session,
 };
 
 pub fn router() -> OpenApiRouter<HttpState> {

@@ -1,26 +1,12 @@
 //! Logins and their tokens: log in, refresh, revoke, log out.
 
-use axum::{
-    Json,
-    extract::State,
-    http::{HeaderMap, StatusCode},
-};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
-
-use super::{
-    accounts::Credentials,
-    docs::{AuthErrors, BodyErrors, RateLimited, Unavailable},
-};
+use super::{accounts::Credentials, prelude::*};
 use crate::{
-    app::{Caller, tokens::ACCESS_TOKEN_SECONDS},
+    app::tokens::ACCESS_TOKEN_SECONDS,
     domain::user::User,
     http::{
-        HttpState,
         client_ip::ClientIp,
-        error::ApiError,
-        extract::{AppBytes, AppJson, bearer_token, optional_json},
+        extract::{AppBytes, bearer_token, optional_json},
     },
 };
 

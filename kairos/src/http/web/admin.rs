@@ -1,28 +1,13 @@
 //! Admin pages: the user list, creating a user of any role, role and membership, and ending
 //! someone's login sessions (the seed's `/logout/<userID>`).
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
-use serde::Deserialize;
-use uuid::Uuid;
-
 use super::{
-    OrPage, WebError,
-    cookies::{Nav, Viewer, WebForm},
-    forms::FormErrors,
-    see,
+    forms::{NotDone, answer},
+    prelude::*,
 };
 use crate::{
-    app::{AppError, NewAccount, PageRequest, UserChangesByAdmin},
-    domain::{id::PathId, user::Role},
-    http::{HttpState, extract::AppPath},
+    app::{AppError, NewAccount, UserChangesByAdmin},
+    domain::user::Role,
 };
 
 pub fn router() -> Router<HttpState> {
@@ -163,13 +148,14 @@ async fn create(
             "choose customer, provider or admin",
         )),
     };
-    match created {
-        Ok(_) => Ok(see(&format!("/user/{user_id}/users?done=created"))),
-        Err(error) => {
-            let errors = FormErrors::from_api(error).or_page(&viewer)?;
-            render(&state, &viewer, None, form.email, form.role, errors).await
-        }
-    }
+    let done = |_| format!("/user/{user_id}/users?done=created");
+    answer(
+        &viewer,
+        created.map_err(NotDone::from),
+        done,
+        |_, errors| render(&state, &viewer, None, form.email, form.role, errors),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,37 +176,31 @@ async fn change(
         role: Role::parse(&form.role),
         is_chirpy_red: Some(form.is_chirpy_red.is_some()),
     };
-    match state
+    let changed = state
         .app
         .change_user(&viewer.caller, other_id, changes)
         .await
-    {
-        Ok(_) => Ok(see(&format!("/user/{user_id}/users?done=changed"))),
-        Err(error) => {
-            let errors = FormErrors::from_api(error).or_page(&viewer)?;
-            render(
-                &state,
-                &viewer,
-                None,
-                String::new(),
-                "customer".into(),
-                errors,
-            )
-            .await
-        }
-    }
+        .map_err(NotDone::from);
+    let done = |_| format!("/user/{user_id}/users?done=changed");
+    answer(&viewer, changed, done, |_, errors| {
+        render(
+            &state,
+            &viewer,
+            None,
+            String::new(),
+            "customer".into(),
+            errors,
+        )
+    })
+    .await
 }
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
 
 /// Ends every login session of the user: their next click lands on the login page.
 async fn force_logout(
     State(state): State<HttpState>,
     viewer: Viewer,
     AppPath(PathId(other_id)): AppPath<PathId>,
-    WebForm(Empty {}): WebForm<Empty>,
+    WebForm(EmptyForm {}): WebForm<EmptyForm>,
 ) -> Result<Response, WebError> {
     state
         .app

@@ -1,23 +1,13 @@
 //! `/`, `/login`, `/signup` and `/logout`: the seed's login page, and getting in and out.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
 use axum_extra::extract::CookieJar;
-use serde::Deserialize;
 
 use super::{
-    WebError,
-    cookies::{MaybeViewer, Nav, Viewer, WebForm, login_cookies, visitor_csrf, without_login},
-    forms::{FormErrors, safe_next},
-    see,
+    cookies::{login_cookies, visitor_csrf, without_login},
+    forms::safe_next,
+    prelude::*,
 };
-use crate::http::{HttpState, client_ip::ClientIp, error::ApiError};
+use crate::http::client_ip::ClientIp;
 
 pub fn router() -> Router<HttpState> {
     Router::new()
@@ -177,16 +167,12 @@ async fn sign_up(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
 /// Ends this login on the server and forgets its cookies.
 async fn log_out(
     State(state): State<HttpState>,
     viewer: Viewer,
     jar: CookieJar,
-    WebForm(Empty {}): WebForm<Empty>,
+    WebForm(EmptyForm {}): WebForm<EmptyForm>,
 ) -> Result<Response, WebError> {
     state.app.log_out(&viewer.caller).await?;
     Ok((without_login(jar), see("/login")).into_response())

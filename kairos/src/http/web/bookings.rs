@@ -1,33 +1,15 @@
 //! Bookings pages: book (from a service's page), the current and all bookings, one booking with
 //! its cancel, reschedule, notes and (providers) complete forms.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
-use serde::Deserialize;
-use uuid::Uuid;
-
 use super::{
-    OrPage, WebError,
     catalogue::render_service,
-    cookies::{Nav, Viewer, WebForm},
-    forms::{FormErrors, optional},
-    see,
+    forms::{NotDone, answer, optional},
+    prelude::*,
     view::{BookingView, SessionView},
 };
 use crate::{
-    app::{AllBookings, BookRequest, BookingUpdate, PageRequest, Side},
-    domain::{
-        booking::{Booking, BookingStatus},
-        id::PathId,
-    },
-    http::{HttpState, error::ApiError, extract::AppPath},
+    app::{AllBookings, BookRequest, BookingUpdate, Side},
+    domain::booking::{Booking, BookingStatus},
 };
 
 /// The most bookings a list page shows.
@@ -251,28 +233,22 @@ async fn render_booking(
     Ok((status, page).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CancelForm {
-    reason: Option<String>,
-}
-
 async fn cancel_booking(
     State(state): State<HttpState>,
     viewer: Viewer,
     AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
-    WebForm(form): WebForm<CancelForm>,
+    WebForm(form): WebForm<ReasonForm>,
 ) -> Result<Response, WebError> {
     let cancelled = state
         .app
         .cancel_booking(&viewer.caller, user_id, booking_id, form.reason)
-        .await;
-    match cancelled {
-        Ok(_) => Ok(see(&format!(
-            "/user/{user_id}/bookings/{booking_id}?done=cancelled"
-        ))),
-        Err(error) => form_failed(&state, &viewer, user_id, booking_id, error.into()).await,
-    }
+        .await
+        .map_err(NotDone::from);
+    let done = |_| format!("/user/{user_id}/bookings/{booking_id}?done=cancelled");
+    answer(&viewer, cancelled, done, |status, errors| {
+        render_booking(&state, &viewer, user_id, booking_id, None, errors, status)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,40 +266,31 @@ async fn change_booking(
     AppPath((PathId(user_id), PathId(booking_id))): AppPath<(PathId, PathId)>,
     WebForm(form): WebForm<ChangeForm>,
 ) -> Result<Response, WebError> {
-    let session_id = match optional(form.session_id).map(|s| s.parse::<Uuid>()) {
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            let error = ApiError::field("sessionId", "choose a session from the list");
-            return form_failed(&state, &viewer, user_id, booking_id, error).await;
-        }
-        None => None,
-    };
-    let update = BookingUpdate {
-        session_id,
-        // A submitted notes box, even empty, is a change (empty clears them).
-        notes: form.notes,
-        status: form.status.as_deref().and_then(BookingStatus::parse),
-    };
-    let updated = state
-        .app
-        .update_booking(&viewer.caller, user_id, booking_id, update)
-        .await;
-    match updated {
-        Ok(_) => Ok(see(&format!(
-            "/user/{user_id}/bookings/{booking_id}?done=updated"
-        ))),
-        Err(error) => form_failed(&state, &viewer, user_id, booking_id, error.into()).await,
+    let updated = async {
+        let session_id = match optional(form.session_id).map(|s| s.parse::<Uuid>()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                let mut errors = FormErrors::default();
+                errors.field("sessionId", "choose a session from the list");
+                return Err(errors.into());
+            }
+            None => None,
+        };
+        let update = BookingUpdate {
+            session_id,
+            // A submitted notes box, even empty, is a change (empty clears them).
+            notes: form.notes,
+            status: form.status.as_deref().and_then(BookingStatus::parse),
+        };
+        Ok(state
+            .app
+            .update_booking(&viewer.caller, user_id, booking_id, update)
+            .await?)
     }
-}
-
-async fn form_failed(
-    state: &HttpState,
-    viewer: &Viewer,
-    user_id: Uuid,
-    booking_id: Uuid,
-    error: ApiError,
-) -> Result<Response, WebError> {
-    let status = error.status();
-    let errors = FormErrors::from_api(error).or_page(viewer)?;
-    render_booking(state, viewer, user_id, booking_id, None, errors, status).await
+    .await;
+    let done = |_| format!("/user/{user_id}/bookings/{booking_id}?done=updated");
+    answer(&viewer, updated, done, |status, errors| {
+        render_booking(&state, &viewer, user_id, booking_id, None, errors, status)
+    })
+    .await
 }

@@ -1,29 +1,13 @@
 //! `/services` and `/services/{id}`: the catalogue, a service's sessions with places left, and
 //! the booking form.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::get,
-};
 use chrono::Duration;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
-    WebError,
-    cookies::{MaybeViewer, Nav, Viewer},
+    prelude::*,
     view::{ServiceView, SessionView},
 };
-use crate::{
-    app::{PageRequest, TimeRange},
-    domain::id::PathId,
-    http::{HttpState, extract::AppPath},
-};
+use crate::app::TimeRange;
 
 /// How far ahead a service's page shows sessions, and how many.
 const SESSIONS_DAYS: i64 = 60;

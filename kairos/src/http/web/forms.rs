@@ -2,11 +2,58 @@
 
 use std::collections::HashMap;
 
+use axum::{http::StatusCode, response::Response};
+use serde::Deserialize;
+
+use super::{OrPage, WebError, cookies::Viewer, see};
 use crate::{
     app::AppError,
     domain::refusal::Refusal,
     http::{error::ApiError, problem::Problem},
 };
+
+/// Why a form was not done: what was typed does not read (a date that is not a date), or the
+/// use case refused it.
+#[derive(Debug)]
+pub enum NotDone {
+    Typed(FormErrors),
+    Refused(ApiError),
+}
+
+impl From<FormErrors> for NotDone {
+    fn from(errors: FormErrors) -> Self {
+        NotDone::Typed(errors)
+    }
+}
+
+impl From<AppError> for NotDone {
+    fn from(error: AppError) -> Self {
+        NotDone::Refused(error.into())
+    }
+}
+
+/// What a submitted form leads to: done, the page `done` names (a 303, so a reload does not
+/// send it again); not done, the form's page again with its errors and the refusal's status,
+/// drawn by `again`. A refusal that is not about the form (not found, not yours) is an error
+/// page instead.
+pub async fn answer<T, Again>(
+    viewer: &Viewer,
+    outcome: Result<T, NotDone>,
+    done: impl FnOnce(T) -> String,
+    again: impl FnOnce(StatusCode, FormErrors) -> Again,
+) -> Result<Response, WebError>
+where
+    Again: Future<Output = Result<Response, WebError>>,
+{
+    match outcome {
+        Ok(value) => Ok(see(&done(value))),
+        Err(NotDone::Typed(errors)) => again(StatusCode::UNPROCESSABLE_ENTITY, errors).await,
+        Err(NotDone::Refused(error)) => {
+            let status = error.status();
+            again(status, FormErrors::from_api(error).or_page(viewer)?).await
+        }
+    }
+}
 
 /// What went wrong with a submitted form: per field, and for the form as a whole.
 #[derive(Debug, Default, Clone)]
@@ -73,6 +120,18 @@ impl FormErrors {
         }
         Ok(errors)
     }
+}
+
+/// A form with nothing in it but its CSRF token (a button).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyForm {}
+
+/// A form that cancels or withdraws something, with an optional reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonForm {
+    pub reason: Option<String>,
 }
 
 /// A form's text for an optional field: blank means absent.

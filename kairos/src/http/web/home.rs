@@ -1,18 +1,10 @@
 //! `/user/{id}`: the home page, "all about their bookings and services" at a glance.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{Router, extract::State, response::IntoResponse, routing::get};
-
 use super::{
-    OrPage, WebError,
-    cookies::{Nav, Viewer},
+    prelude::*,
     view::{BookingView, ServiceView},
 };
-use crate::{
-    domain::{booking::BookingCounts, id::PathId, user::Role},
-    http::{HttpState, extract::AppPath},
-};
+use crate::domain::{booking::BookingCounts, user::Role};
 
 pub fn router() -> Router<HttpState> {
     Router::new().route("/user/{userID}", get(home))

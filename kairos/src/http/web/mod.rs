@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod forms;
 pub mod home;
+mod prelude;
 pub mod schedule;
 pub mod service_forms;
 pub mod services;

@@ -1,27 +1,12 @@
 //! `/user/{id}/schedule`: a week view (previous and next week), and the calendar feed's link.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
 use chrono::{Datelike, Duration, NaiveDate};
-use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
-    OrPage, WebError,
-    cookies::{Nav, Viewer, WebForm},
+    prelude::*,
     view::{clock_range, local_date},
 };
-use crate::{
-    app::{PageRequest, TimeRange},
-    domain::{id::PathId, schedule::ScheduleEntry},
-    http::{HttpState, extract::AppPath},
-};
+use crate::{app::TimeRange, domain::schedule::ScheduleEntry};
 
 pub fn router() -> Router<HttpState> {
     Router::new()
@@ -166,16 +151,12 @@ fn entry(e: &ScheduleEntry, user_path: &str) -> Entry {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
 /// Makes a new private feed URL (the old one stops working) and shows it.
 async fn rotate_feed(
     State(state): State<HttpState>,
     viewer: Viewer,
     AppPath(PathId(user_id)): AppPath<PathId>,
-    WebForm(Empty {}): WebForm<Empty>,
+    WebForm(EmptyForm {}): WebForm<EmptyForm>,
 ) -> Result<impl IntoResponse, WebError> {
     let url = state
         .app

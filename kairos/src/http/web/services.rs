@@ -2,35 +2,20 @@
 //! with its edit form and sessions (one, or a weekly series); a customer's subscriptions with
 //! "remove yourself".
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Query, State},
-    http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::{get, post},
-};
 use chrono::Duration;
-use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{
-    OrPage, WebError,
-    cookies::{Nav, Viewer, WebForm},
-    forms::FormErrors,
-    see,
+    forms::{NotDone, answer},
+    prelude::*,
     service_forms::{ServiceForm, SessionForm},
     view::{BookingView, ServiceView, SessionView},
 };
 use crate::{
-    app::{PageRequest, RemovalResult, SessionsShown},
+    app::{Removal, RemovalResult, SessionsShown},
     domain::{
-        id::PathId,
-        service::{ServiceSpec, ServiceStatus},
+        service::{Service, ServiceSpec, ServiceStatus},
         user::Role,
     },
-    http::{HttpState, extract::AppPath},
 };
 
 /// A provider's page shows its service's sessions from a day ago, at most this many.
@@ -164,27 +149,25 @@ async fn write(
     form: ServiceForm,
     status: ServiceStatus,
 ) -> Result<Response, WebError> {
-    let written = match form.fields() {
-        Ok(fields) => state
+    let written = async {
+        let fields = form.fields()?;
+        Ok(state
             .app
             .save_service(&viewer.caller, user_id, fields, status)
-            .await
-            .map_err(FormErrors::from_api),
-        Err(errors) => Err(Ok(errors)),
-    };
-    match written {
-        Ok((service, _)) => Ok(see(&format!("/user/{user_id}/services/{}", service.id))),
-        Err(errors) => {
-            let errors = errors.or_page(viewer)?;
-            let page = ServiceFormPage {
-                nav: viewer.nav(),
-                user_path: format!("/user/{user_id}"),
-                form,
-                errors,
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+            .await?)
     }
+    .await;
+    let done = |(service, _): (Service, bool)| format!("/user/{user_id}/services/{}", service.id);
+    answer(viewer, written, done, |_, errors| async move {
+        let page = ServiceFormPage {
+            nav: viewer.nav(),
+            user_path: format!("/user/{user_id}"),
+            form,
+            errors,
+        };
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    })
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -307,34 +290,25 @@ async fn update(
     AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
     WebForm(form): WebForm<ServiceForm>,
 ) -> Result<Response, WebError> {
-    let updated = match form.fields() {
+    let updated = async {
         // The form carries the service's id too; the path already names it.
-        Ok(draft) => state
+        let changes = form.fields()?.changes();
+        Ok(state
             .app
-            .edit_service(&viewer.caller, user_id, service_id, draft.changes())
-            .await
-            .map_err(FormErrors::from_api),
-        Err(errors) => Err(Ok(errors)),
-    };
-    match updated {
-        Ok(_) => Ok(see(&format!(
-            "/user/{user_id}/services/{service_id}?done=saved"
-        ))),
-        Err(errors) => {
-            let shown = Shown {
-                errors: errors.or_page(&viewer)?,
-                service_form: Some(form),
-                ..Shown::default()
-            };
-            render_service(&state, &viewer, user_id, service_id, shown).await
-        }
+            .edit_service(&viewer.caller, user_id, service_id, changes)
+            .await?)
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonForm {
-    reason: Option<String>,
+    .await;
+    let done = |_| format!("/user/{user_id}/services/{service_id}?done=saved");
+    answer(&viewer, updated, done, |_, errors| {
+        let shown = Shown {
+            errors,
+            service_form: Some(form),
+            ..Shown::default()
+        };
+        render_service(&state, &viewer, user_id, service_id, shown)
+    })
+    .await
 }
 
 /// A provider withdraws its service; a customer removes themselves from it.
@@ -347,29 +321,31 @@ async fn remove(
     let removed = state
         .app
         .remove_service(&viewer.caller, user_id, service_id, form.reason)
-        .await;
-    match removed {
-        Ok(removal) => {
-            let done = match removal.result {
-                RemovalResult::Unsubscribed => "removed",
-                RemovalResult::Archived => "archived",
-                RemovalResult::Deleted => "deleted",
-            };
-            Ok(see(&format!("/user/{user_id}/services?done={done}")))
-        }
-        Err(error) => form_failed(&state, &viewer, (user_id, service_id), error.into()).await,
-    }
+        .await
+        .map_err(NotDone::from);
+    let done = |removal: Removal| {
+        let done = match removal.result {
+            RemovalResult::Unsubscribed => "removed",
+            RemovalResult::Archived => "archived",
+            RemovalResult::Deleted => "deleted",
+        };
+        format!("/user/{user_id}/services?done={done}")
+    };
+    answer(&viewer, removed, done, |_, errors| {
+        render_errors(&state, &viewer, (user_id, service_id), errors)
+    })
+    .await
 }
 
-/// Shows a refused form's errors on the service's page.
-async fn form_failed(
+/// The service's page again, with a refused form's errors.
+async fn render_errors(
     state: &HttpState,
     viewer: &Viewer,
     (user_id, service_id): (Uuid, Uuid),
-    error: crate::http::error::ApiError,
+    errors: FormErrors,
 ) -> Result<Response, WebError> {
     let shown = Shown {
-        errors: FormErrors::from_api(error).or_page(viewer)?,
+        errors,
         ..Shown::default()
     };
     render_service(state, viewer, user_id, service_id, shown).await
@@ -387,27 +363,24 @@ async fn add_sessions(
         .own_service(&viewer.caller, user_id, service_id)
         .await
         .or_page(&viewer)?;
-    let added = match form.request(&service) {
-        Ok(request) => state
+    let added = async {
+        let request = form.request(&service)?;
+        Ok(state
             .app
             .add_sessions(&viewer.caller, user_id, service_id, request)
-            .await
-            .map_err(FormErrors::from_api),
-        Err(errors) => Err(Ok(errors)),
-    };
-    match added {
-        Ok(_) => Ok(see(&format!(
-            "/user/{user_id}/services/{service_id}?done=sessions"
-        ))),
-        Err(errors) => {
-            let shown = Shown {
-                errors: errors.or_page(&viewer)?,
-                session_form: Some(form),
-                ..Shown::default()
-            };
-            render_service(&state, &viewer, user_id, service_id, shown).await
-        }
+            .await?)
     }
+    .await;
+    let done = |_| format!("/user/{user_id}/services/{service_id}?done=sessions");
+    answer(&viewer, added, done, |_, errors| {
+        let shown = Shown {
+            errors,
+            session_form: Some(form),
+            ..Shown::default()
+        };
+        render_service(&state, &viewer, user_id, service_id, shown)
+    })
+    .await
 }
 
 async fn cancel_session(
@@ -427,11 +400,11 @@ async fn cancel_session(
             (user_id, service_id, session_id),
             form.reason,
         )
-        .await;
-    match cancelled {
-        Ok(_) => Ok(see(&format!(
-            "/user/{user_id}/services/{service_id}?done=cancelled"
-        ))),
-        Err(error) => form_failed(&state, &viewer, (user_id, service_id), error.into()).await,
-    }
+        .await
+        .map_err(NotDone::from);
+    let done = |_| format!("/user/{user_id}/services/{service_id}?done=cancelled");
+    answer(&viewer, cancelled, done, |_, errors| {
+        render_errors(&state, &viewer, (user_id, service_id), errors)
+    })
+    .await
 }
