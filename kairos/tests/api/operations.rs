@@ -139,6 +139,7 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
         "unknown fields are refused: {signup}"
     );
     every_body_refuses_unknown_fields(&doc);
+    every_response_is_described(&doc);
     every_cursor_has_a_pattern(&doc);
     links_lead_from_a_booking_to_what_can_be_done_with_it(&doc);
     assert_eq!(
@@ -155,6 +156,28 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
     assert_eq!(draft["allOf"][1]["anyOf"][1]["required"], json!(["id"]));
     let update = &doc["components"]["schemas"]["BookingUpdate"]["oneOf"];
     assert_eq!(update.as_array().map(Vec::len), Some(2), "{update}");
+}
+
+/// OpenAPI requires a `description` on every response; client generators refuse a document
+/// without one (and `.ci/run` checks the whole document with an independent validator).
+fn every_response_is_described(doc: &Value) {
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => {
+                        let name = reference.trim_start_matches("#/components/responses/");
+                        &doc["components"]["responses"][name]
+                    }
+                    None => response,
+                };
+                let described = response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty());
+                assert!(described, "{method} {path} {status} has no description");
+            }
+        }
+    }
 }
 
 /// Resolves `{"$ref": "#/components/schemas/X"}` against the document.
