@@ -19,6 +19,8 @@ mod schedule;
 pub mod schema;
 mod services;
 mod sessions;
+#[cfg(test)]
+mod tests;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod authorization;
+mod backup;
 mod bad_input;
 mod bookings;
 mod browser;

@@ -143,3 +143,29 @@ async fn a_failing_write_in_a_batch_does_not_fail_its_neighbours() {
         "30 writes took {commits} commits: nothing was grouped"
     );
 }
+
+#[tokio::test]
+async fn a_reader_cannot_change_anything_even_through_a_fetch() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    // `Reader` has no `execute`; a statement that writes and returns rows is refused by the
+    // connection itself, so nothing can write beside the single writer.
+    let attempt = sqlite
+        .read(|r| {
+            r.fetch_all::<(String,)>(query(
+                "INSERT INTO login_failures (email_key, failures, window_started_at) \
+                 VALUES ('x', 1, '2026-01-01T00:00:00+00:00') RETURNING email_key",
+            ))
+            .boxed()
+        })
+        .await;
+    assert!(attempt.is_err(), "{attempt:?}");
+    let (rows,): (i64,) = sqlite
+        .read(|r| {
+            r.fetch_one(query("SELECT COUNT(*) FROM login_failures"))
+                .boxed()
+        })
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+}
