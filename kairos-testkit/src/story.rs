@@ -157,6 +157,22 @@ impl TestApp {
         (booked, live)
     }
 
+    /// Moves the server's clock forward: sessions start and end, notices close, windows pass.
+    /// Access tokens expire on that clock too (after an hour), so log in [`again`](Self::again).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock().advance(by);
+    }
+
+    /// The same person logged in again (after the clock has moved past their access token).
+    pub async fn again(&self, login: &Login) -> Login {
+        let password = if login.email == ADMIN_EMAIL {
+            ADMIN_PASSWORD
+        } else {
+            PASSWORD
+        };
+        self.login(&login.email, password).await
+    }
+
     /// A time `hours` from the server's now, on a whole minute (so it reads back exactly).
     pub fn in_hours(&self, hours: i64) -> DateTime<Utc> {
         on_the_minute(self.clock().now() + chrono::Duration::hours(hours))

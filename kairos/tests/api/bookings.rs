@@ -488,14 +488,10 @@ async fn customers_keep_the_cancellation_notice_and_providers_do_not(app: TestAp
     let c = class(&app, json!({ "cancellationNoticeMinutes": 24 * 60 }), 48, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
-    app.db
-        .execute(
-            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
-                .bind(id_of(&c.session))
-                .bind(chrono::Utc::now() + chrono::Duration::hours(5))
-                .bind(chrono::Utc::now() + chrono::Duration::hours(6)),
-        )
-        .await;
+    // Forty-three hours on, the session is five hours away: inside the day's notice.
+    app.advance(chrono::Duration::hours(43));
+    let (ann, provider) = (app.again(&ann).await, app.again(&c.provider).await);
+    let c = Class { provider, ..c };
     let refused = app
         .post(
             &format!("{}/cancel", booking_path(&ann, &booking)),
@@ -781,14 +777,9 @@ async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) 
     let booking = app.booked(&ann, &c.session).await;
     let future = app.session(&c.provider, &c.service, 48, 5).await;
     let staying = app.booked(&ann, &future).await;
-    app.db
-        .execute(
-            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
-                .bind(id_of(&c.session))
-                .bind(chrono::Utc::now() - chrono::Duration::hours(2))
-                .bind(chrono::Utc::now() - chrono::Duration::hours(1)),
-        )
-        .await;
+    // A day and two hours on, the first session has ended; the second (in 48 hours) has not.
+    app.advance(chrono::Duration::hours(26));
+    let ann = app.again(&ann).await;
     // Several instances sweeping at once complete each booking once.
     let sweeps: Vec<_> = (0..4)
         .map(|_| {

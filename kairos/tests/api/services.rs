@@ -594,25 +594,17 @@ async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
     .await;
 
     // Inside the cancellation notice the whole removal is refused and nothing changes.
-    let close = app.session(&provider, &service, 0, 5).await;
-    app.db
-        .execute(
-            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
-                .bind(id_of(&close))
-                .bind(chrono::Utc::now() + chrono::Duration::minutes(90))
-                .bind(chrono::Utc::now() + chrono::Duration::minutes(150)),
-        )
-        .await;
+    let soon = app.clock().now() + chrono::Duration::minutes(90);
+    let close = app
+        .add_sessions(&provider, &service, json!({ "startsAt": soon, "capacity": 5 }))
+        .await
+        .remove(0);
     let bob = app.customer().await;
     app.booked(&bob, &close).await;
     app.booked(&bob, &later).await;
-    app.db
-        .execute(
-            query("UPDATE sessions SET starts_at = $2 WHERE id = $1")
-                .bind(id_of(&close))
-                .bind(chrono::Utc::now() + chrono::Duration::minutes(30)),
-        )
-        .await;
+    // An hour on, the close session starts in half an hour.
+    app.advance(chrono::Duration::hours(1));
+    let bob = app.again(&bob).await;
     let refused = app
         .delete(
             &format!("/api/user/{}/services/{}", bob.id, id_of(&service)),
@@ -1009,15 +1001,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
         "session_cancelled"
     );
     // An ended session cannot be cancelled.
-    let past = app.session(&provider, &service, 2, 3).await;
-    app.db
-        .execute(
-            query("UPDATE sessions SET starts_at = $2, ends_at = $3 WHERE id = $1")
-                .bind(id_of(&past))
-                .bind(chrono::Utc::now() - chrono::Duration::hours(3))
-                .bind(chrono::Utc::now() - chrono::Duration::hours(2)),
-        )
-        .await;
+    let past = app.session(&provider, &service, -3, 3).await;
     let ended = app
         .delete(
             &format!(
