@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, PASSWORD, TestApp, on_both_backends, problem, spawn_app,
-    unique_email,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Answer, Backend, PASSWORD, TestApp, on_both_backends, problem,
+    spawn_app, unique_email,
 };
 
 on_both_backends!(
@@ -202,9 +202,8 @@ async fn an_admin_sets_role_and_membership(app: TestApp) {
     let home: Value = app
         .get(&format!("/api/user/{}", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(home["user"]["role"], "provider");
 
     let missing = app

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{Login, TestApp, id_of, on_both_backends, problem};
+use crate::helpers::{Answer, Login, TestApp, id_of, on_both_backends, problem};
 
 on_both_backends!(
     booking_a_session_makes_a_pending_booking_and_a_subscription,
@@ -203,9 +203,8 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
     let current: Vec<Value> = app
         .get(&format!("/api/user/{}/bookings", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     let ids: Vec<&Value> = current.iter().map(|b| &b["id"]).collect();
     assert_eq!(
         ids,
@@ -216,9 +215,8 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
     let all: Vec<Value> = app
         .get(&format!("/api/user/{}/bookings/all", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     let ids: Vec<&Value> = all.iter().map(|b| &b["id"]).collect();
     assert_eq!(
         ids,
@@ -235,9 +233,8 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(only_cancelled.len(), 1);
     assert_eq!(only_cancelled[0]["id"], cancelled["id"]);
     let windowed: Vec<Value> = app
@@ -251,9 +248,8 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(windowed.len(), 1);
     assert_eq!(windowed[0]["id"], later_booking["id"]);
     let elsewhere: Vec<Value> = app
@@ -266,9 +262,8 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert!(elsewhere.is_empty());
     let paged = app
         .get(
@@ -283,7 +278,11 @@ async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
         .next()
         .unwrap()
         .to_owned();
-    let rest: Vec<Value> = app.get(&next, &ann.token).await.json().await.unwrap();
+    let rest: Vec<Value> = app
+        .get(&next, &ann.token)
+        .await
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0]["id"], sooner_booking["id"]);
     // Any cursor the documented pattern allows is a place, even where PostgreSQL cannot hold
@@ -335,9 +334,8 @@ async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
             &c.provider.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     let ids: Vec<&Value> = both.iter().map(|b| &b["id"]).collect();
     assert_eq!(ids, [&booking["id"], &own_booking["id"]]);
     let as_provider: Vec<Value> = app
@@ -346,9 +344,8 @@ async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
             &c.provider.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(as_provider.len(), 1);
     assert_eq!(as_provider[0]["id"], booking["id"]);
     let as_customer: Vec<Value> = app
@@ -357,9 +354,8 @@ async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
             &c.provider.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(as_customer[0]["id"], own_booking["id"]);
     let details = app
         .get(&booking_path(&c.provider, &booking), &c.provider.token)
@@ -596,9 +592,8 @@ async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
     let stays: Value = app
         .get(&booking_path(&ann, &booking), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(
         (stays["sessionId"].as_str(), stays["notes"].is_null()),
         (c.session["id"].as_str(), true)
@@ -795,16 +790,14 @@ async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) 
     let done: Value = app
         .get(&booking_path(&ann, &booking), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(done["status"], "Completed");
     let pending: Value = app
         .get(&booking_path(&ann, &staying), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(pending["status"], "Pending");
     assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
 }
@@ -879,9 +872,8 @@ async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
     let home: Value = app
         .get(&format!("/api/user/{}", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(home["user"]["id"], ann.id.to_string());
     assert_eq!(home["upcomingBookings"].as_array().unwrap().len(), 1);
     assert_eq!(home["upcomingBookings"][0]["id"], booking["id"]);
@@ -897,9 +889,8 @@ async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
     let provider_home: Value = app
         .get(&format!("/api/user/{}", c.provider.id), &c.provider.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(provider_home["upcomingBookings"][0]["id"], booking["id"]);
     assert_eq!(
         provider_home["counts"],

@@ -303,19 +303,12 @@ async fn a_provider_drafts_publishes_adds_a_series_and_completes_a_booking() {
     assert_eq!(listed.len(), 6);
 
     let sessions: Vec<Value> = app
-        .request(
-            reqwest::Method::GET,
-            &format!(
-                "/api/services/{service_id}/sessions?to={}",
-                in_hours(24 * 40).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .anonymous()
+        .get_json(&format!(
+            "/api/services/{service_id}/sessions?to={}",
+            in_hours(24 * 40).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ))
+        .await;
     assert_eq!(sessions.len(), 6);
     let customer = app.customer().await;
     let booking = app.booked(&customer, &sessions[0]).await;

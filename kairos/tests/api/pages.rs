@@ -915,38 +915,22 @@ async fn every_page_by_every_role_on_own_and_others_objects(app: TestApp) {
         ]
     };
     let xid_text = xid.to_string();
+    let new_admin = vec![
+        ("email", "made@example.org"),
+        ("password", "a fine long passphrase"),
+        ("role", "admin"),
+    ];
+    #[rustfmt::skip]
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         (format!("/user/{aid}/bookings/{bid}/cancel"), vec![]),
-        (
-            format!("/user/{aid}/bookings/{bid}/update"),
-            vec![("notes", "hi")],
-        ),
-        (
-            format!("/user/{pid}/bookings/{bid}/update"),
-            vec![("status", "Completed")],
-        ),
+        (format!("/user/{aid}/bookings/{bid}/update"), vec![("notes", "hi")]),
+        (format!("/user/{pid}/bookings/{bid}/update"), vec![("status", "Completed")]),
         (format!("/user/{pid}/services/{sid}/delete"), vec![]),
-        (
-            format!("/user/{pid}/services/{sid}/update"),
-            service_form("Taken"),
-        ),
-        (
-            format!("/user/{pid}/services/{sid}/sessions/{xid}/cancel"),
-            vec![],
-        ),
-        (
-            format!("/user/{pid}/services/create/publish"),
-            service_form("New"),
-        ),
+        (format!("/user/{pid}/services/{sid}/update"), service_form("Taken")),
+        (format!("/user/{pid}/services/{sid}/sessions/{xid}/cancel"), vec![]),
+        (format!("/user/{pid}/services/create/publish"), service_form("New")),
         (format!("/user/{aid}/book"), vec![("session_id", &xid_text)]),
-        (
-            format!("/user/{adid}/create"),
-            vec![
-                ("email", "made@example.org"),
-                ("password", "a fine long passphrase"),
-                ("role", "admin"),
-            ],
-        ),
+        (format!("/user/{adid}/create"), new_admin),
         (format!("/user/{adid}/users/{aid}"), vec![("role", "admin")]),
         (format!("/logout/{aid}"), vec![]),
     ];

@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Login, TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{Answer, Login, TestApp, id_of, in_hours, on_both_backends, problem};
 
 on_both_backends!(
     a_customers_schedule_lists_booked_sessions_in_time_order,
@@ -86,9 +86,8 @@ async fn a_customers_schedule_lists_booked_sessions_in_time_order(app: TestApp) 
     let dropped_booking: Vec<Value> = app
         .get(&format!("/api/user/{}/bookings", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     let dropped_id = dropped_booking
         .iter()
         .find(|b| b["sessionId"] == dropped["id"])
@@ -105,9 +104,8 @@ async fn a_customers_schedule_lists_booked_sessions_in_time_order(app: TestApp) 
     let schedule: Vec<Value> = app
         .get(&format!("/api/user/{}/schedule", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     let names: Vec<&str> = schedule
         .iter()
         .map(|e| e["serviceName"].as_str().unwrap())
@@ -126,9 +124,8 @@ async fn a_customers_schedule_lists_booked_sessions_in_time_order(app: TestApp) 
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(yoga_only.len(), 1);
     assert_eq!(yoga_only[0]["serviceId"], yoga["id"]);
     let year: Vec<Value> = app
@@ -141,9 +138,8 @@ async fn a_customers_schedule_lists_booked_sessions_in_time_order(app: TestApp) 
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(year.len(), 3, "a wider range reaches the far session");
     problem(
         app.get(

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{Answer, TestApp, id_of, in_hours, on_both_backends, problem};
 
 on_both_backends!(
     the_template_lists_every_field_with_defaults_and_limits,
@@ -85,14 +85,7 @@ async fn a_draft_is_saved_changed_and_published_but_never_listed_before(app: Tes
     );
     assert_eq!(draft["capacity"], 10, "the template's default");
 
-    let catalogue: Vec<Value> = app
-        .request(reqwest::Method::GET, "/api/services")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let catalogue: Vec<Value> = app.anonymous().get_json("/api/services").await;
     assert!(
         catalogue.iter().all(|s| s["id"] != draft["id"]),
         "drafts are not in the catalogue"
@@ -181,16 +174,9 @@ async fn publishing_directly_and_searching_the_catalogue(app: TestApp) {
         )
         .await;
     let found: Vec<Value> = app
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/services?q={}", tag.to_uppercase()),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .anonymous()
+        .get_json(&format!("/api/services?q={}", tag.to_uppercase()))
+        .await;
     let ids: Vec<&Value> = found.iter().map(|s| &s["id"]).collect();
     assert_eq!(
         ids,
@@ -198,26 +184,15 @@ async fn publishing_directly_and_searching_the_catalogue(app: TestApp) {
         "newest first, name or description, any case"
     );
     let by_provider: Vec<Value> = app
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/services?providerId={}", provider.id),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .anonymous()
+        .get_json(&format!("/api/services?providerId={}", provider.id))
+        .await;
     assert_eq!(by_provider.len(), 1);
     assert_eq!(by_provider[0]["id"], yoga["id"]);
     let wildcard: Vec<Value> = app
-        .request(reqwest::Method::GET, &format!("/api/services?q=%25{tag}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .anonymous()
+        .get_json(&format!("/api/services?q=%25{tag}"))
+        .await;
     assert!(wildcard.is_empty(), "a % in the search is a literal");
     let one = app
         .request(
@@ -486,9 +461,8 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(
         (
             booking["status"].as_str(),
@@ -503,9 +477,8 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
             &bob.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(
         bob_after["cancelledBy"], "customer",
         "an earlier cancellation stays as it was"
@@ -516,14 +489,7 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
         .one(query("SELECT status FROM services WHERE id = $1").bind(id_of(&used)))
         .await;
     assert_eq!(status, "archived");
-    let catalogue: Vec<Value> = app
-        .request(reqwest::Method::GET, "/api/services")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let catalogue: Vec<Value> = app.anonymous().get_json("/api/services").await;
     assert!(
         catalogue.iter().all(|s| s["id"] != used["id"]),
         "archived services are not in the catalogue"
@@ -554,9 +520,8 @@ async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
     let services: Vec<Value> = app
         .get(&format!("/api/user/{}/services", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(services.len(), 1, "booking subscribed her");
     assert_eq!(services[0]["id"], service["id"]);
     let removed = app
@@ -579,9 +544,8 @@ async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
     let services: Vec<Value> = app
         .get(&format!("/api/user/{}/services", ann.id), &ann.token)
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert!(services.is_empty());
     problem(
         app.delete(
@@ -596,7 +560,11 @@ async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
     // Inside the cancellation notice the whole removal is refused and nothing changes.
     let soon = app.clock().now() + chrono::Duration::minutes(90);
     let close = app
-        .add_sessions(&provider, &service, json!({ "startsAt": soon, "capacity": 5 }))
+        .add_sessions(
+            &provider,
+            &service,
+            json!({ "startsAt": soon, "capacity": 5 }),
+        )
         .await
         .remove(0);
     let bob = app.customer().await;
@@ -637,9 +605,8 @@ async fn service_lists_and_details_for_providers_and_customers(app: TestApp) {
             &provider.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(own.len(), 2, "every status");
     let listed = own.iter().find(|s| s["id"] == service["id"]).unwrap();
     assert_eq!(
@@ -653,9 +620,8 @@ async fn service_lists_and_details_for_providers_and_customers(app: TestApp) {
             &provider.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(details["upcomingSessions"][0]["booked"], 1);
     assert_eq!(details["counts"]["pendingBookings"], 1);
     let mine: Value = app
@@ -664,9 +630,8 @@ async fn service_lists_and_details_for_providers_and_customers(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(mine["subscribed"], true);
     assert_eq!(mine["bookings"][0]["id"], booking["id"]);
     assert!(mine.get("counts").is_none());
@@ -678,9 +643,8 @@ async fn service_lists_and_details_for_providers_and_customers(app: TestApp) {
             &bob.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(seen["subscribed"], false);
     let draft_id = own.iter().find(|s| s["status"] == "draft").unwrap()["id"]
         .as_str()
@@ -894,9 +858,8 @@ async fn moving_a_session_moves_its_bookings(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(seen["sessionDetails"]["time"]["start"], moved["startsAt"]);
     assert_eq!(seen["status"], "Pending");
 }
@@ -971,9 +934,8 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
             &ann.token,
         )
         .await
-        .json()
-        .await
-        .unwrap();
+        .ok_json(StatusCode::OK)
+        .await;
     assert_eq!(
         (
             seen["status"].as_str(),
@@ -1037,14 +999,7 @@ async fn the_public_session_list_shows_places_left(app: TestApp) {
     .await;
     app.booked(&app.customer().await, &first).await;
     let path = format!("/api/services/{}/sessions", id_of(&service));
-    let listed: Vec<Value> = app
-        .request(reqwest::Method::GET, &path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = app.anonymous().get_json(&path).await;
     let ids: Vec<&Value> = listed.iter().map(|s| &s["id"]).collect();
     assert_eq!(
         ids,
@@ -1070,28 +1025,14 @@ async fn the_public_session_list_shows_places_left(app: TestApp) {
         .next()
         .unwrap()
         .to_owned();
-    let rest: Vec<Value> = app
-        .request(reqwest::Method::GET, &next)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest: Vec<Value> = app.anonymous().get_json(&next).await;
     assert_eq!(rest[0]["id"], second["id"]);
     let narrow = format!(
         "{path}?from={}&to={}",
         in_hours(40).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         in_hours(60).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     );
-    let narrow: Vec<Value> = app
-        .request(reqwest::Method::GET, &narrow)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let narrow: Vec<Value> = app.anonymous().get_json(&narrow).await;
     assert_eq!(narrow.len(), 1);
     let backwards = app
         .request(
