@@ -15,6 +15,6 @@ pub use client::{Answer, Client, Login, id_of, problem, unique_email};
 pub use database::{Backend, Data, FreshDatabase, TestDb};
 pub use process::{ServerProcess, kairos_binary, rss_mb_of};
 pub use spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
-pub use story::in_hours;
+pub use story::{Class, in_hours};
 // The client the kit talks with, for callers that need one of their own.
 pub use reqwest;

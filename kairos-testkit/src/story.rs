@@ -13,7 +13,27 @@ use crate::{
     spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp},
 };
 
+/// A provider's published service with one session: where most booking stories begin.
+pub struct Class {
+    pub provider: Login,
+    pub service: Value,
+    pub session: Value,
+}
+
 impl TestApp {
+    /// A new provider, a service published with `fields`, and one session `hours` from now
+    /// with `capacity` places.
+    pub async fn class(&self, fields: Value, hours: i64, capacity: i64) -> Class {
+        let provider = self.provider().await;
+        let service = self.published_service(&provider, fields).await;
+        let session = self.session(&provider, &service, hours, capacity).await;
+        Class {
+            provider,
+            service,
+            session,
+        }
+    }
+
     pub async fn sign_up(&self, email: &str, password: &str) -> Response {
         let body = json!({ "email": email, "password": password });
         self.anonymous().post("/api/users", &body).await

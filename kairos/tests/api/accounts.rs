@@ -4,7 +4,7 @@ use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, on_both_backends, problem, unique_email};
+use crate::helpers::{Answer, PASSWORD, TestApp, on_both_backends, problem, unique_email};
 
 on_both_backends!(
     sign_up_creates_a_customer_with_a_hashed_password,
@@ -62,8 +62,7 @@ async fn sign_up_trims_the_email_and_lowercases_its_domain(app: TestApp) {
     let response = app
         .sign_up(&format!("  {local}@Example.ORG \n"), PASSWORD)
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::CREATED).await;
     assert_eq!(body["email"], format!("{local}@example.org"));
     // Logging in takes the address in any case, with or without the spaces.
     app.login(&format!(" {}@EXAMPLE.org", local.to_uppercase()), PASSWORD)
@@ -214,8 +213,7 @@ async fn changing_the_email_moves_the_login(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::OK).await;
     assert_eq!(body["email"], new_email);
     assert_ne!(body["updatedAt"], body["createdAt"]);
     assert!(body.get("token").is_none(), "no new tokens");

@@ -187,8 +187,7 @@ async fn an_admin_sets_role_and_membership(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::OK).await;
     assert_eq!(
         (body["role"].as_str(), body["isChirpyRed"].as_bool()),
         (Some("provider"), Some(true))

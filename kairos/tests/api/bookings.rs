@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, Login, TestApp, id_of, on_both_backends, problem};
+use crate::helpers::{Answer, Class, Login, TestApp, id_of, on_both_backends, problem};
 
 on_both_backends!(
     booking_a_session_makes_a_pending_booking_and_a_subscription,
@@ -26,29 +26,12 @@ on_both_backends!(
     home_shows_upcoming_bookings_counts_and_services,
 );
 
-struct Class {
-    provider: Login,
-    service: Value,
-    session: Value,
-}
-
-async fn class(app: &TestApp, service_fields: Value, hours: i64, capacity: i64) -> Class {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, service_fields).await;
-    let session = app.session(&provider, &service, hours, capacity).await;
-    Class {
-        provider,
-        service,
-        session,
-    }
-}
-
 fn booking_path(user: &Login, booking: &Value) -> String {
     format!("/api/user/{}/bookings/{}", user.id, id_of(booking))
 }
 
 async fn booking_a_session_makes_a_pending_booking_and_a_subscription(app: TestApp) {
-    let c = class(&app, json!({ "location": "Studio 1" }), 24, 5).await;
+    let c = app.class(json!({ "location": "Studio 1" }), 24, 5).await;
     let ann = app.customer().await;
     let response = app
         .post(
@@ -57,8 +40,7 @@ async fn booking_a_session_makes_a_pending_booking_and_a_subscription(app: TestA
             &json!({ "sessionId": c.session["id"], "notes": " first time " }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let booking: Value = response.json().await.unwrap();
+    let booking: Value = response.ok_json(StatusCode::CREATED).await;
     assert_eq!(booking["status"], "Pending");
     assert_eq!(booking["userId"], ann.id.to_string());
     assert_eq!(booking["serviceId"], c.service["id"]);
@@ -87,7 +69,7 @@ async fn booking_a_session_makes_a_pending_booking_and_a_subscription(app: TestA
 }
 
 async fn a_full_session_and_a_second_booking_are_refused(app: TestApp) {
-    let c = class(&app, json!({}), 24, 1).await;
+    let c = app.class(json!({}), 24, 1).await;
     let ann = app.customer().await;
     app.booked(&ann, &c.session).await;
     let again = problem(app.book(&ann, &c.session).await, StatusCode::CONFLICT).await;
@@ -104,7 +86,9 @@ async fn a_full_session_and_a_second_booking_are_refused(app: TestApp) {
 }
 
 async fn past_too_soon_unpublished_own_and_missing_sessions_are_refused(app: TestApp) {
-    let c = class(&app, json!({ "bookingNoticeMinutes": 180 }), 2, 5).await;
+    let c = app
+        .class(json!({ "bookingNoticeMinutes": 180 }), 2, 5)
+        .await;
     let ann = app.customer().await;
     assert_eq!(
         problem(
@@ -186,7 +170,7 @@ async fn past_too_soon_unpublished_own_and_missing_sessions_are_refused(app: Tes
 }
 
 async fn current_and_all_bookings_are_listed_and_filtered(app: TestApp) {
-    let c = class(&app, json!({}), 48, 5).await;
+    let c = app.class(json!({}), 48, 5).await;
     let sooner = app.session(&c.provider, &c.service, 24, 5).await;
     let ann = app.customer().await;
     let later_booking = app.booked(&ann, &c.session).await;
@@ -322,11 +306,11 @@ fn fmt(value: &Value) -> String {
 }
 
 async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
-    let c = class(&app, json!({}), 24, 5).await;
+    let c = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     // The provider books someone else's class as a customer, too.
-    let elsewhere = class(&app, json!({}), 30, 5).await;
+    let elsewhere = app.class(json!({}), 30, 5).await;
     let own_booking = app.booked(&c.provider, &elsewhere.session).await;
     let both: Vec<Value> = app
         .get(
@@ -360,8 +344,7 @@ async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
     let details = app
         .get(&booking_path(&c.provider, &booking), &c.provider.token)
         .await;
-    assert_eq!(details.status(), StatusCode::OK);
-    let details: Value = details.json().await.unwrap();
+    let details: Value = details.ok_json(StatusCode::OK).await;
     assert_eq!(details["service"]["id"], c.service["id"]);
     assert_eq!(details["provider"]["id"], c.provider.id.to_string());
     assert!(
@@ -371,7 +354,7 @@ async fn a_provider_sees_the_bookings_on_its_services(app: TestApp) {
 }
 
 async fn a_booking_is_404_to_anyone_it_does_not_concern(app: TestApp) {
-    let c = class(&app, json!({}), 24, 5).await;
+    let c = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let bob = app.customer().await;
     let other_provider = app.user_with_role("provider").await;
@@ -415,7 +398,7 @@ async fn a_booking_is_404_to_anyone_it_does_not_concern(app: TestApp) {
 }
 
 async fn cancelling_frees_the_place_and_keeps_the_booking(app: TestApp) {
-    let c = class(&app, json!({}), 24, 1).await;
+    let c = app.class(json!({}), 24, 1).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     let response = app
@@ -425,8 +408,7 @@ async fn cancelling_frees_the_place_and_keeps_the_booking(app: TestApp) {
             &json!({ "reason": "Feeling ill" }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cancelled: Value = response.json().await.unwrap();
+    let cancelled: Value = response.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             cancelled["status"].as_str(),
@@ -481,7 +463,9 @@ async fn cancelling_frees_the_place_and_keeps_the_booking(app: TestApp) {
 }
 
 async fn customers_keep_the_cancellation_notice_and_providers_do_not(app: TestApp) {
-    let c = class(&app, json!({ "cancellationNoticeMinutes": 24 * 60 }), 48, 5).await;
+    let c = app
+        .class(json!({ "cancellationNoticeMinutes": 24 * 60 }), 48, 5)
+        .await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     // Forty-three hours on, the session is five hours away: inside the day's notice.
@@ -507,8 +491,7 @@ async fn customers_keep_the_cancellation_notice_and_providers_do_not(app: TestAp
             &json!({ "reason": "Double booked" }),
         )
         .await;
-    assert_eq!(by_provider.status(), StatusCode::OK);
-    let body: Value = by_provider.json().await.unwrap();
+    let body: Value = by_provider.ok_json(StatusCode::OK).await;
     assert_eq!(body["cancelledBy"], "provider");
     let bob = app.customer().await;
     let bobs = app.booked(&bob, &c.session).await;
@@ -527,7 +510,7 @@ async fn customers_keep_the_cancellation_notice_and_providers_do_not(app: TestAp
 }
 
 async fn moving_a_booking_takes_the_new_place_and_frees_the_old(app: TestApp) {
-    let c = class(&app, json!({}), 24, 2).await;
+    let c = app.class(json!({}), 24, 2).await;
     let later = app.session(&c.provider, &c.service, 48, 2).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
@@ -538,8 +521,7 @@ async fn moving_a_booking_takes_the_new_place_and_frees_the_old(app: TestApp) {
             &json!({ "sessionId": later["id"] }),
         )
         .await;
-    assert_eq!(moved.status(), StatusCode::OK);
-    let moved: Value = moved.json().await.unwrap();
+    let moved: Value = moved.ok_json(StatusCode::OK).await;
     assert_eq!(
         (moved["id"].as_str(), moved["sessionId"].as_str()),
         (booking["id"].as_str(), later["id"].as_str())
@@ -566,14 +548,13 @@ async fn moving_a_booking_takes_the_new_place_and_frees_the_old(app: TestApp) {
         )
         .await;
     // A move to the session it is in already changes nothing, and says so with the booking.
-    assert_eq!(same.status(), StatusCode::OK);
-    let same: Value = same.json().await.unwrap();
+    let same: Value = same.ok_json(StatusCode::OK).await;
     assert_eq!(same["sessionId"], c.session["id"]);
     assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
 }
 
 async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
-    let c = class(&app, json!({}), 24, 2).await;
+    let c = app.class(json!({}), 24, 2).await;
     let full = app.session(&c.provider, &c.service, 48, 1).await;
     app.booked(&app.customer().await, &full).await;
     let ann = app.customer().await;
@@ -600,7 +581,7 @@ async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
     );
     assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
     assert_eq!(app.seats(id_of(&full)).await, (1, 1));
-    let foreign = class(&app, json!({}), 24, 5).await;
+    let foreign = app.class(json!({}), 24, 5).await;
     let refused = app
         .patch(
             &booking_path(&ann, &booking),
@@ -629,7 +610,7 @@ async fn moving_to_a_full_or_foreign_session_changes_nothing(app: TestApp) {
 }
 
 async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
-    let c = class(&app, json!({}), 24, 2).await;
+    let c = app.class(json!({}), 24, 2).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     let noted: Value = app
@@ -691,8 +672,7 @@ async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
             &json!({ "status": "Completed" }),
         )
         .await;
-    assert_eq!(completed.status(), StatusCode::OK);
-    let completed: Value = completed.json().await.unwrap();
+    let completed: Value = completed.ok_json(StatusCode::OK).await;
     assert_eq!(completed["status"], "Completed");
     assert_eq!(
         app.seats(id_of(&c.session)).await,
@@ -702,7 +682,7 @@ async fn notes_can_be_edited_and_completion_is_for_providers(app: TestApp) {
 }
 
 async fn completed_and_cancelled_are_final(app: TestApp) {
-    let c = class(&app, json!({}), 24, 3).await;
+    let c = app.class(json!({}), 24, 3).await;
     let other = app.session(&c.provider, &c.service, 48, 3).await;
     let ann = app.customer().await;
     let done = app.booked(&ann, &c.session).await;
@@ -767,7 +747,7 @@ async fn completed_and_cancelled_are_final(app: TestApp) {
 }
 
 async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) {
-    let c = class(&app, json!({}), 24, 5).await;
+    let c = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     let future = app.session(&c.provider, &c.service, 48, 5).await;
@@ -803,7 +783,7 @@ async fn ended_sessions_complete_their_bookings_in_the_background(app: TestApp) 
 }
 
 async fn an_idempotency_key_returns_the_first_answer(app: TestApp) {
-    let c = class(&app, json!({}), 24, 5).await;
+    let c = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let book = |key: &'static str, session: &Value| {
         app.request(Method::POST, &format!("/api/user/{}/book", ann.id))
@@ -813,8 +793,7 @@ async fn an_idempotency_key_returns_the_first_answer(app: TestApp) {
             .send()
     };
     let first = book("order-1", &c.session).await.unwrap();
-    assert_eq!(first.status(), StatusCode::CREATED);
-    let first: Value = first.json().await.unwrap();
+    let first: Value = first.ok_json(StatusCode::CREATED).await;
     let retry = book("order-1", &c.session).await.unwrap();
     assert_eq!(retry.status(), StatusCode::CREATED);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
@@ -862,7 +841,7 @@ async fn an_idempotency_key_returns_the_first_answer(app: TestApp) {
 }
 
 async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
-    let c = class(&app, json!({}), 24, 5).await;
+    let c = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &c.session).await;
     let other = app.session(&c.provider, &c.service, 48, 5).await;

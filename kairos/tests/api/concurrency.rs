@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::helpers::{Login, TestApp, id_of, on_both_backends};
+use crate::helpers::{Class, Login, TestApp, id_of, on_both_backends};
 
 on_both_backends!(
     two_hundred_clients_race_for_ten_places_then_for_one,
@@ -108,9 +108,7 @@ async fn two_hundred_clients_race_for_ten_places_then_for_one(app: TestApp) {
 
 async fn twenty_parallel_cancels_free_one_place(app: TestApp) {
     let app = Arc::new(app);
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 3).await;
+    let Class { session, .. } = app.class(json!({}), 24, 3).await;
     let ann = app.customer().await;
     app.booked(&app.customer().await, &session).await;
     let booking = app.booked(&ann, &session).await;
@@ -148,9 +146,7 @@ async fn twenty_parallel_cancels_free_one_place(app: TestApp) {
 
 async fn cancels_racing_bookings_on_a_full_session_keep_the_count_exact(app: TestApp) {
     let app = Arc::new(app);
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 10).await;
+    let Class { session, .. } = app.class(json!({}), 24, 10).await;
     let holders = customers(&app, 10).await;
     let mut bookings = Vec::new();
     for holder in &holders {
@@ -204,9 +200,11 @@ async fn cancels_racing_bookings_on_a_full_session_keep_the_count_exact(app: Tes
 
 async fn opposite_reschedules_at_once_neither_deadlock_nor_drift(app: TestApp) {
     let app = Arc::new(app);
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let a = app.session(&provider, &service, 24, 40).await;
+    let Class {
+        provider,
+        service,
+        session: a,
+    } = app.class(json!({}), 24, 40).await;
     let b = app.session(&provider, &service, 48, 40).await;
     let people = customers(&app, 40).await;
     let mut moves = Vec::new();

@@ -13,7 +13,7 @@ use kairos::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, on_both_backends};
+use crate::helpers::{Answer, PASSWORD, TestApp, on_both_backends};
 
 on_both_backends!(a_bulk_load_makes_bookings_the_api_serves);
 
@@ -58,8 +58,7 @@ async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let listed: Value = response.json().await.unwrap();
+    let listed: Value = response.ok_json(StatusCode::OK).await;
     let listed = listed.as_array().expect("a list of bookings");
     assert_eq!(listed.len(), 5);
     assert!(listed.iter().all(|b| b["serviceId"] == service["id"]));

@@ -12,7 +12,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    PASSWORD, TestApp, on_both_backends, on_both_backends_with, problem, unique_email,
+    Answer, PASSWORD, TestApp, on_both_backends, on_both_backends_with, problem, unique_email,
 };
 
 fn small_limits(s: &mut Settings) {
@@ -107,8 +107,7 @@ async fn sign_up_refresh_and_the_feed_are_limited_per_address(app: TestApp) {
         let response = app
             .post_anonymous("/api/refresh", &json!({ "token": refresh_token }))
             .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.ok_json(StatusCode::OK).await;
         refresh_token = body["refreshToken"].as_str().unwrap().to_owned();
     }
     let refused = app
@@ -123,8 +122,7 @@ async fn sign_up_refresh_and_the_feed_are_limited_per_address(app: TestApp) {
             &json!({}),
         )
         .await;
-    assert_eq!(feed.status(), StatusCode::OK);
-    let url: Value = feed.json().await.unwrap();
+    let url: Value = feed.ok_json(StatusCode::OK).await;
     let url = url["url"].as_str().unwrap().to_owned();
     for _ in 0..3 {
         let response = app.client.get(&url).send().await.unwrap();

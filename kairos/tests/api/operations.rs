@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, on_both_backends};
+use crate::helpers::{Answer, TestApp, on_both_backends};
 
 on_both_backends!(
     health_and_readiness,
@@ -17,8 +17,7 @@ async fn health_and_readiness(app: TestApp) {
     let health = app.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::OK);
-    let body: Value = ready.json().await.unwrap();
+    let body: Value = ready.ok_json(StatusCode::OK).await;
     let expected = match app.backend {
         crate::helpers::Backend::Sqlite => "sqlite",
         crate::helpers::Backend::Postgres => "postgres",

@@ -7,7 +7,8 @@ use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Login, PASSWORD, TestApp, id_of, on_both_backends, unique_email,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Class, Login, PASSWORD, TestApp, id_of, on_both_backends,
+    unique_email,
 };
 
 on_both_backends!(
@@ -285,9 +286,9 @@ async fn sign_up_errors_show_next_to_their_fields(app: TestApp) {
 }
 
 async fn forms_without_the_csrf_token_or_from_another_site_are_refused(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 5).await;
+    let Class {
+        service, session, ..
+    } = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let mut browser = signed_in_as(&app, &ann).await;
     browser.get(&format!("/services/{}", id_of(&service))).await;
@@ -749,11 +750,11 @@ async fn an_admin_creates_users_and_changes_roles(app: TestApp) {
 }
 
 async fn the_week_view_and_the_feed_link(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "name": "Pottery", "timeZone": "UTC" }))
+    let Class {
+        provider, session, ..
+    } = app
+        .class(json!({ "name": "Pottery", "timeZone": "UTC" }), 24, 3)
         .await;
-    let session = app.session(&provider, &service, 24, 3).await;
     let ann = app.customer().await;
     app.booked(&ann, &session).await;
     let starts: chrono::DateTime<chrono::Utc> =
@@ -809,11 +810,11 @@ async fn the_week_view_and_the_feed_link(app: TestApp) {
 }
 
 async fn every_page_answers_its_owner_with_a_heading(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "name": "Yoga" }))
-        .await;
-    let session = app.session(&provider, &service, 24, 5).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({ "name": "Yoga" }), 24, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &session).await;
     let admin = app.admin().await;

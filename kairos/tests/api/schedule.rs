@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, Login, TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{Answer, Class, Login, TestApp, id_of, in_hours, on_both_backends, problem};
 
 on_both_backends!(
     a_customers_schedule_lists_booked_sessions_in_time_order,
@@ -56,8 +56,7 @@ async fn feed_url(app: &TestApp, user: &Login) -> String {
             &json!({}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::OK).await;
     let url = body["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(&app.address), "{url}");
     url
@@ -153,11 +152,11 @@ async fn a_customers_schedule_lists_booked_sessions_in_time_order(app: TestApp) 
 }
 
 async fn a_providers_schedule_lists_sessions_with_attendees(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "name": "Yoga" }))
-        .await;
-    let session = app.session(&provider, &service, 24, 5).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({ "name": "Yoga" }), 24, 5).await;
     let empty = app.session(&provider, &service, 48, 5).await;
     let ann = app.customer().await;
     let bob = app.customer().await;
@@ -245,11 +244,13 @@ async fn schedule_ranges_are_checked(app: TestApp) {
 }
 
 async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "name": "Yoga", "location": "Studio 1" }))
+    let Class {
+        provider,
+        service,
+        session: first,
+    } = app
+        .class(json!({ "name": "Yoga", "location": "Studio 1" }), 24, 5)
         .await;
-    let first = app.session(&provider, &service, 24, 5).await;
     let second = app.session(&provider, &service, 48, 5).await;
     let ann = app.customer().await;
     let kept = app.booked(&ann, &first).await;
@@ -340,9 +341,11 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
 }
 
 async fn the_feed_sequence_grows_when_a_booking_changes(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 5).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({}), 24, 5).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &session).await;
     let url = feed_url(&app, &ann).await;
@@ -377,11 +380,11 @@ async fn the_feed_sequence_grows_when_a_booking_changes(app: TestApp) {
 }
 
 async fn a_providers_feed_has_one_event_per_session(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "name": "Yoga" }))
-        .await;
-    let session = app.session(&provider, &service, 24, 5).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({ "name": "Yoga" }), 24, 5).await;
     let gone = app.session(&provider, &service, 48, 5).await;
     app.delete(
         &format!(

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::net::TcpListener;
 
-use crate::helpers::{Login, PASSWORD, TestApp, id_of, on_both_backends, problem, unique_email};
+use crate::helpers::{
+    Answer, Login, PASSWORD, TestApp, id_of, on_both_backends, problem, unique_email,
+};
 
 on_both_backends!(
     key_url_headers_are_ignored_and_fetch_nothing,
@@ -85,8 +87,7 @@ async fn reuse_after_three_rotations_ends_the_family_and_spares_another_login(ap
     let mut access_tokens = vec![ann.token.clone()];
     for _ in 0..3 {
         let response = refresh(&app, refresh_tokens.last().unwrap()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.ok_json(StatusCode::OK).await;
         refresh_tokens.push(body["refreshToken"].as_str().unwrap().to_owned());
         access_tokens.push(body["token"].as_str().unwrap().to_owned());
     }

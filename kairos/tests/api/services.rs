@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{Answer, Class, TestApp, id_of, in_hours, on_both_backends, problem};
 
 on_both_backends!(
     the_template_lists_every_field_with_defaults_and_limits,
@@ -34,8 +34,7 @@ async fn the_template_lists_every_field_with_defaults_and_limits(app: TestApp) {
             &provider.token,
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let template: Value = response.json().await.unwrap();
+    let template: Value = response.ok_json(StatusCode::OK).await;
     let fields: Vec<&str> = template["fields"]
         .as_array()
         .unwrap()
@@ -77,8 +76,7 @@ async fn a_draft_is_saved_changed_and_published_but_never_listed_before(app: Tes
     let response = app
         .post(&save, &provider.token, &json!({ "name": "Pottery draft" }))
         .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let draft: Value = response.json().await.unwrap();
+    let draft: Value = response.ok_json(StatusCode::CREATED).await;
     assert_eq!(
         (draft["status"].as_str(), draft["publishedAt"].is_null()),
         (Some("draft"), true)
@@ -117,8 +115,7 @@ async fn a_draft_is_saved_changed_and_published_but_never_listed_before(app: Tes
             &json!({ "id": draft["id"], "capacity": 4 }),
         )
         .await;
-    assert_eq!(changed.status(), StatusCode::OK);
-    let changed: Value = changed.json().await.unwrap();
+    let changed: Value = changed.ok_json(StatusCode::OK).await;
     assert_eq!(
         (changed["capacity"].as_i64(), changed["name"].as_str()),
         (Some(4), Some("Pottery draft"))
@@ -128,8 +125,7 @@ async fn a_draft_is_saved_changed_and_published_but_never_listed_before(app: Tes
     let published = app
         .post(&publish, &provider.token, &json!({ "id": draft["id"] }))
         .await;
-    assert_eq!(published.status(), StatusCode::OK);
-    let published: Value = published.json().await.unwrap();
+    let published: Value = published.ok_json(StatusCode::OK).await;
     assert_eq!(published["status"], "published");
     assert!(published["publishedAt"].is_string());
     assert_eq!(
@@ -269,8 +265,7 @@ async fn a_provider_edits_its_service_by_patch_and_by_post(app: TestApp) {
             &json!({ "name": "Evening yoga", "capacity": 12 }),
         )
         .await;
-    assert_eq!(patched.status(), StatusCode::OK);
-    let patched: Value = patched.json().await.unwrap();
+    let patched: Value = patched.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             patched["name"].as_str(),
@@ -395,8 +390,7 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
             &provider.token,
         )
         .await;
-    assert_eq!(deleted.status(), StatusCode::OK);
-    let deleted: Value = deleted.json().await.unwrap();
+    let deleted: Value = deleted.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             deleted["result"].as_str(),
@@ -446,8 +440,7 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
             &json!({}),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let archived: Value = response.json().await.unwrap();
+    let archived: Value = response.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             archived["result"].as_str(),
@@ -508,11 +501,13 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
 }
 
 async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app
-        .published_service(&provider, json!({ "cancellationNoticeMinutes": 60 }))
+    let Class {
+        provider,
+        service,
+        session: soon,
+    } = app
+        .class(json!({ "cancellationNoticeMinutes": 60 }), 24, 5)
         .await;
-    let soon = app.session(&provider, &service, 24, 5).await;
     let later = app.session(&provider, &service, 48, 5).await;
     let ann = app.customer().await;
     app.booked(&ann, &soon).await;
@@ -530,8 +525,7 @@ async fn a_customer_removes_themselves_from_a_service(app: TestApp) {
             &ann.token,
         )
         .await;
-    assert_eq!(removed.status(), StatusCode::OK);
-    let removed: Value = removed.json().await.unwrap();
+    let removed: Value = removed.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             removed["result"].as_str(),
@@ -826,9 +820,11 @@ async fn series_limits_are_checked(app: TestApp) {
 }
 
 async fn moving_a_session_moves_its_bookings(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 3).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({}), 24, 3).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &session).await;
     let new_start = in_hours(30);
@@ -844,8 +840,7 @@ async fn moving_a_session_moves_its_bookings(app: TestApp) {
             &json!({ "startsAt": new_start }),
         )
         .await;
-    assert_eq!(moved.status(), StatusCode::OK);
-    let moved: Value = moved.json().await.unwrap();
+    let moved: Value = moved.ok_json(StatusCode::OK).await;
     let ends: chrono::DateTime<chrono::Utc> = moved["endsAt"].as_str().unwrap().parse().unwrap();
     assert_eq!(
         ends - new_start,
@@ -865,9 +860,11 @@ async fn moving_a_session_moves_its_bookings(app: TestApp) {
 }
 
 async fn capacity_cannot_drop_below_the_places_booked(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 3).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({}), 24, 3).await;
     app.booked(&app.customer().await, &session).await;
     app.booked(&app.customer().await, &session).await;
     let path = format!(
@@ -905,9 +902,11 @@ async fn capacity_cannot_drop_below_the_places_booked(app: TestApp) {
 }
 
 async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let session = app.session(&provider, &service, 24, 3).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({}), 24, 3).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &session).await;
     let path = format!(
@@ -919,8 +918,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
     let response = app
         .delete(&format!("{path}?reason=Teacher%20ill"), &provider.token)
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::OK).await;
     assert_eq!(
         (
             body["cancelledBookings"].as_i64(),
@@ -982,9 +980,11 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
 }
 
 async fn the_public_session_list_shows_places_left(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
-    let service = app.published_service(&provider, json!({})).await;
-    let first = app.session(&provider, &service, 24, 3).await;
+    let Class {
+        provider,
+        service,
+        session: first,
+    } = app.class(json!({}), 24, 3).await;
     let second = app.session(&provider, &service, 48, 3).await;
     let cancelled = app.session(&provider, &service, 36, 3).await;
     app.delete(

@@ -12,7 +12,8 @@ use tokio::sync::Barrier;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Backend, Login, PASSWORD, TestApp, on_both_backends, problem, spawn_app_with, unique_email,
+    Answer, Backend, Login, PASSWORD, TestApp, on_both_backends, problem, spawn_app_with,
+    unique_email,
 };
 
 on_both_backends!(
@@ -197,8 +198,7 @@ async fn refresh_takes_the_token_in_the_body_too(app: TestApp) {
     let response = app
         .post_anonymous("/api/refresh", &json!({ "token": ann.refresh_token }))
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.ok_json(StatusCode::OK).await;
     let both = app
         .request(Method::POST, "/api/refresh")
         .bearer_auth(body["refreshToken"].as_str().unwrap())
