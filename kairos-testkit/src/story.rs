@@ -154,6 +154,25 @@ impl TestApp {
             .await
     }
 
+    /// One booking as `who` sees it on their own path (customer or provider).
+    pub async fn booking_of(&self, who: &Login, booking: &Value) -> Value {
+        let path = format!("/api/user/{}/bookings/{}", who.id, id_of(booking));
+        self.as_user(who).get_json(&path).await
+    }
+
+    /// A service as `who` sees it on their own path (its provider, or a customer).
+    pub async fn service_of(&self, who: &Login, service: &Value) -> Value {
+        let path = format!("/api/user/{}/services/{}", who.id, id_of(service));
+        self.as_user(who).get_json(&path).await
+    }
+
+    /// `who`'s home page data.
+    pub async fn home_of(&self, who: &Login) -> Value {
+        self.as_user(who)
+            .get_json(&format!("/api/user/{}", who.id))
+            .await
+    }
+
     /// The published catalogue's first page, as anyone sees it.
     pub async fn catalogue(&self) -> Vec<Value> {
         self.anonymous().get_json("/api/services").await

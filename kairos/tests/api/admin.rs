@@ -198,11 +198,7 @@ async fn an_admin_sets_role_and_membership(app: TestApp) {
         .await;
     assert_eq!((role.as_str(), red), ("provider", true));
     // The change shows on the user's very next request, with the token they already hold.
-    let home: Value = app
-        .get(&format!("/api/user/{}", ann.id), &ann.token)
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let home: Value = app.home_of(&ann).await;
     assert_eq!(home["user"]["role"], "provider");
 
     let missing = app

@@ -848,11 +848,7 @@ async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
     let cancelled = app.booked(&ann, &other).await;
     app.delete(&booking_path(&ann, &cancelled), &ann.token)
         .await;
-    let home: Value = app
-        .get(&format!("/api/user/{}", ann.id), &ann.token)
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let home: Value = app.home_of(&ann).await;
     assert_eq!(home["user"]["id"], ann.id.to_string());
     assert_eq!(home["upcomingBookings"].as_array().unwrap().len(), 1);
     assert_eq!(home["upcomingBookings"][0]["id"], booking["id"]);
@@ -865,11 +861,7 @@ async fn home_shows_upcoming_bookings_counts_and_services(app: TestApp) {
         json!({ "pending": 1, "completed": 0, "cancelled": 1 })
     );
     assert_eq!(home["services"][0]["id"], c.service["id"]);
-    let provider_home: Value = app
-        .get(&format!("/api/user/{}", c.provider.id), &c.provider.token)
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let provider_home: Value = app.home_of(&c.provider).await;
     assert_eq!(provider_home["upcomingBookings"][0]["id"], booking["id"]);
     assert_eq!(
         provider_home["counts"],

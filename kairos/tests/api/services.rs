@@ -448,14 +448,7 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
         ),
         (Some("archived"), Some(1))
     );
-    let booking: Value = app
-        .get(
-            &format!("/api/user/{}/bookings/{}", ann.id, id_of(&ann_booking)),
-            &ann.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let booking: Value = app.booking_of(&ann, &ann_booking).await;
     assert_eq!(
         (
             booking["status"].as_str(),
@@ -464,14 +457,7 @@ async fn withdrawing_a_service_deletes_it_or_archives_it_cancelling_bookings(app
         ),
         (Some("Cancelled"), Some("Studio closed"), Some("provider"))
     );
-    let bob_after: Value = app
-        .get(
-            &format!("/api/user/{}/bookings/{}", bob.id, id_of(&bob_booking)),
-            &bob.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let bob_after: Value = app.booking_of(&bob, &bob_booking).await;
     assert_eq!(
         bob_after["cancelledBy"], "customer",
         "an earlier cancellation stays as it was"
@@ -608,37 +594,16 @@ async fn service_lists_and_details_for_providers_and_customers(app: TestApp) {
         json!({ "upcomingSessions": 1, "pendingBookings": 1, "completedBookings": 0, "cancelledBookings": 0 })
     );
 
-    let details: Value = app
-        .get(
-            &format!("/api/user/{}/services/{}", provider.id, id_of(&service)),
-            &provider.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let details: Value = app.service_of(&provider, &service).await;
     assert_eq!(details["upcomingSessions"][0]["booked"], 1);
     assert_eq!(details["counts"]["pendingBookings"], 1);
-    let mine: Value = app
-        .get(
-            &format!("/api/user/{}/services/{}", ann.id, id_of(&service)),
-            &ann.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let mine: Value = app.service_of(&ann, &service).await;
     assert_eq!(mine["subscribed"], true);
     assert_eq!(mine["bookings"][0]["id"], booking["id"]);
     assert!(mine.get("counts").is_none());
     // A customer sees a published service they have not booked, but not someone's draft.
     let bob = app.customer().await;
-    let seen: Value = app
-        .get(
-            &format!("/api/user/{}/services/{}", bob.id, id_of(&service)),
-            &bob.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let seen: Value = app.service_of(&bob, &service).await;
     assert_eq!(seen["subscribed"], false);
     let draft_id = own.iter().find(|s| s["status"] == "draft").unwrap()["id"]
         .as_str()
@@ -847,14 +812,7 @@ async fn moving_a_session_moves_its_bookings(app: TestApp) {
         chrono::Duration::hours(1),
         "the length is kept"
     );
-    let seen: Value = app
-        .get(
-            &format!("/api/user/{}/bookings/{}", ann.id, id_of(&booking)),
-            &ann.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let seen: Value = app.booking_of(&ann, &booking).await;
     assert_eq!(seen["sessionDetails"]["time"]["start"], moved["startsAt"]);
     assert_eq!(seen["status"], "Pending");
 }
@@ -926,14 +884,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
         ),
         (Some(1), Some("cancelled"))
     );
-    let seen: Value = app
-        .get(
-            &format!("/api/user/{}/bookings/{}", ann.id, id_of(&booking)),
-            &ann.token,
-        )
-        .await
-        .ok_json(StatusCode::OK)
-        .await;
+    let seen: Value = app.booking_of(&ann, &booking).await;
     assert_eq!(
         (
             seen["status"].as_str(),
