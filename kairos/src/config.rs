@@ -35,15 +35,22 @@ pub enum LogFormat {
 /// Everything the server needs to know to run.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where to listen (`127.0.0.1:0` in tests: any free port).
     pub addr: String,
+    /// The SQLite file and the generated secret live here.
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite, when set.
     pub database_url: Option<String>,
+    /// The token signing secret; generated into `data_dir` when unset.
     pub jwt_secret: Option<Secret>,
+    /// An admin to create at start-up, with `admin_password`.
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret>,
     /// How the outside world reaches this server (for links such as the calendar feed).
     pub public_url: Option<String>,
+    /// PostgreSQL connections, or SQLite's readers.
     pub db_pool_size: u32,
+    /// Per client address and minute: logins, sign-ups, refreshes, feed reads.
     pub login_attempts_per_ip_per_minute: u32,
     pub signups_per_ip_per_minute: u32,
     pub refreshes_per_ip_per_minute: u32,
@@ -52,6 +59,7 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// Origins allowed to call the API from a browser (CORS); empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// Passwords hashed at once (each takes 19 MiB and a core for ~20 ms).
     pub password_hash_concurrency: usize,
     /// How long a client may take to send a request's headers.
     pub header_read_timeout: Duration,

@@ -86,13 +86,18 @@ pub struct SessionDetails {
 #[serde(rename_all = "camelCase")]
 pub struct Booking {
     pub id: Uuid,
+    /// The customer who booked.
     pub user_id: Uuid,
     pub service_id: Uuid,
+    /// The session (bookable time) the place is in; a move changes it.
     pub session_id: Uuid,
+    /// Who runs the service.
     pub provider_id: Uuid,
     pub service_name: String,
     pub status: BookingStatus,
+    /// When and where, as the session now is.
     pub session_details: SessionDetails,
+    /// The customer's words for the provider.
     pub notes: Option<String>,
     pub cancellation_reason: Option<String>,
     pub cancelled_by: Option<CancelledBy>,

@@ -8,11 +8,13 @@ use icalendar::{Calendar, Component, EventLike, EventStatus};
 pub struct CalendarEvent {
     /// Stable across changes, so calendars update the event instead of adding another.
     pub uid: String,
+    /// The title calendars show.
     pub summary: String,
     pub description: String,
     pub location: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// Kept in the feed as `STATUS:CANCELLED`, so calendars strike it out.
     pub cancelled: bool,
     /// Bumped on every change.
     pub sequence: i64,

@@ -41,12 +41,16 @@ impl ServiceStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     pub id: Uuid,
+    /// Who runs it.
     pub provider_id: Uuid,
     pub name: String,
+    /// What a customer should know (plain text).
     pub description: String,
+    /// How long a session lasts unless it says otherwise.
     pub duration_minutes: i64,
     /// Places per session unless a session says otherwise.
     pub capacity: i64,
+    /// Where sessions take place unless a session says otherwise.
     pub location: String,
     /// IANA time zone; weekly series keep their local time across DST changes.
     #[schema(example = "Europe/Paris")]
@@ -57,7 +61,9 @@ pub struct Service {
     /// Customers cannot cancel or move a booking closer than this to the start.
     pub cancellation_notice_minutes: i64,
     pub created_at: DateTime<Utc>,
+    /// Edits compare it, so two editors at once cannot overwrite each other unseen.
     pub updated_at: DateTime<Utc>,
+    /// When it first went into the catalogue; none for a draft.
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -65,6 +71,7 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceCounts {
+    /// Scheduled sessions that have not started.
     pub upcoming_sessions: i64,
     pub pending_bookings: i64,
     pub completed_bookings: i64,

@@ -39,10 +39,12 @@ pub struct Session {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub location: String,
+    /// Places: live bookings never exceed it.
     pub capacity: i64,
     /// Live (pending or completed) bookings.
     pub booked: i64,
     pub spots_left: i64,
+    /// Lines for those who come (what to bring, which door).
     pub additional_information: Vec<String>,
     pub status: SessionStatus,
     #[serde(skip_serializing_if = "Option::is_none")]

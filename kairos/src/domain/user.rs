@@ -38,10 +38,12 @@ impl Role {
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: Uuid,
+    /// As typed at sign-up (trimmed), with the domain lower-cased.
     pub email: String,
     pub role: Role,
     /// The seeds' membership flag; false unless an admin sets it.
     pub is_chirpy_red: bool,
     pub created_at: DateTime<Utc>,
+    /// When the address, password, role or flag last changed.
     pub updated_at: DateTime<Utc>,
 }

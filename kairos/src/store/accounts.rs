@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Constraint, Read, StoreError, Writer, on_violation, query};
+use super::{Constraint, Read, Row, StoreError, Writer, on_violation, query};
 use crate::domain::{
     refusal::Refusal,
     user::{Role, User},
@@ -62,8 +62,10 @@ pub(crate) struct UserRow {
     updated_at: DateTime<Utc>,
 }
 
-impl UserRow {
-    pub(crate) fn into_user(self) -> Result<User, StoreError> {
+impl Row for UserRow {
+    type Value = User;
+
+    fn value(self) -> Result<User, StoreError> {
         let role = Role::parse(&self.role)
             .ok_or_else(|| super::corrupt(&format!("role `{}` for user {}", self.role, self.id)))?;
         Ok(User {
@@ -104,21 +106,12 @@ pub async fn insert(w: &mut Writer, new: NewUser) -> Result<User, StoreError> {
         Constraint::UsersEmailKey,
         StoreError::Refused(Refusal::EmailTaken),
     ))?
-    .into_user()
+    .value()
 }
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<User>, StoreError> {
-    r.fetch_optional::<UserRow>(
-        query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id),
-    )
-    .await?
-    .map(UserRow::into_user)
-    .transpose()
+    let select = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+    r.fetch_value::<UserRow>(query(select).bind(id)).await
 }
 
 pub async fn credentials(
@@ -137,7 +130,7 @@ pub async fn credentials(
         .await?;
     row.map(|row| {
         Ok(Credentials {
-            user: row.user.into_user()?,
+            user: row.user.value()?,
             password_hash: row.password_hash,
         })
     })
@@ -182,7 +175,7 @@ pub async fn update(w: &mut Writer, changes: UserChanges) -> Result<User, StoreE
         )
         .await?;
     }
-    user.into_user()
+    user.value()
 }
 
 /// Users newest first, after the cursor user if one is given.
@@ -191,7 +184,7 @@ pub async fn list(
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<User>, StoreError> {
-    r.fetch_all::<UserRow>(
+    r.fetch_values::<UserRow>(
         query(concat!(
             "SELECT ",
             user_columns!(),
@@ -200,10 +193,7 @@ pub async fn list(
         .bind(after)
         .bind(limit),
     )
-    .await?
-    .into_iter()
-    .map(UserRow::into_user)
-    .collect()
+    .await
 }
 
 /// An admin's change to someone's role or membership flag.
@@ -228,5 +218,5 @@ pub async fn update_by_admin(
     )
     .await?
     .ok_or(StoreError::NotFound)?
-    .into_user()
+    .value()
 }

@@ -23,7 +23,9 @@ pub enum Perspective {
 pub struct BookingFilter {
     pub user_id: Uuid,
     pub perspective: Perspective,
+    /// Only bookings in this state.
     pub status: Option<BookingStatus>,
+    /// Only bookings of this service.
     pub service_id: Option<Uuid>,
     /// Sessions starting at or after.
     pub from: Option<DateTime<Utc>>,
@@ -108,10 +110,6 @@ const BOOKING_COUNTS: PerPerspective = per_perspective!(
     "GROUP BY b.status"
 );
 
-fn bookings(rows: Vec<BookingRow>) -> Result<Vec<Booking>, StoreError> {
-    rows.into_iter().map(BookingRow::into_booking).collect()
-}
-
 /// Pending bookings of sessions that have not ended, soonest first.
 pub async fn current(
     r: &mut impl Read,
@@ -119,37 +117,33 @@ pub async fn current(
     now: DateTime<Utc>,
 ) -> Result<Vec<Booking>, StoreError> {
     let (after_start, after_id) = filter.after.unzip();
-    bookings(
-        r.fetch_all(
-            query(CURRENT_BOOKINGS.text(filter.perspective))
-                .bind(filter.user_id)
-                .bind(now)
-                .bind(filter.service_id)
-                .bind(after_start)
-                .bind(after_id)
-                .bind(filter.limit),
-        )
-        .await?,
+    r.fetch_values::<BookingRow>(
+        query(CURRENT_BOOKINGS.text(filter.perspective))
+            .bind(filter.user_id)
+            .bind(now)
+            .bind(filter.service_id)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(filter.limit),
     )
+    .await
 }
 
 /// Every booking matching the filter, latest session first.
 pub async fn all(r: &mut impl Read, filter: BookingFilter) -> Result<Vec<Booking>, StoreError> {
     let (after_start, after_id) = filter.after.unzip();
-    bookings(
-        r.fetch_all(
-            query(ALL_BOOKINGS.text(filter.perspective))
-                .bind(filter.user_id)
-                .bind(filter.status.map(BookingStatus::as_str))
-                .bind(filter.service_id)
-                .bind(filter.from)
-                .bind(filter.to)
-                .bind(after_start)
-                .bind(after_id)
-                .bind(filter.limit),
-        )
-        .await?,
+    r.fetch_values::<BookingRow>(
+        query(ALL_BOOKINGS.text(filter.perspective))
+            .bind(filter.user_id)
+            .bind(filter.status.map(BookingStatus::as_str))
+            .bind(filter.service_id)
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(filter.limit),
     )
+    .await
 }
 
 /// How many of the user's bookings (or, as a provider, of those on their services) are in each
@@ -181,24 +175,22 @@ pub async fn customer_schedule(
     filter: BookingFilter,
 ) -> Result<Vec<Booking>, StoreError> {
     let (after_start, after_id) = filter.after.unzip();
-    bookings(
-        r.fetch_all(
-            query(concat!(
-                booking_select!(),
-                "WHERE b.user_id = $1 AND b.status <> 'Cancelled' \
+    r.fetch_values::<BookingRow>(
+        query(concat!(
+            booking_select!(),
+            "WHERE b.user_id = $1 AND b.status <> 'Cancelled' \
                  AND s.starts_at >= $2 AND s.starts_at < $3 \
                  AND ($4 IS NULL OR b.service_id = $4) \
                  AND ($5 IS NULL OR s.starts_at > $5 OR (s.starts_at = $5 AND b.id > $6)) \
                  ORDER BY s.starts_at, b.id LIMIT $7"
-            ))
-            .bind(filter.user_id)
-            .bind(filter.from)
-            .bind(filter.to)
-            .bind(filter.service_id)
-            .bind(after_start)
-            .bind(after_id)
-            .bind(filter.limit),
-        )
-        .await?,
+        ))
+        .bind(filter.user_id)
+        .bind(filter.from)
+        .bind(filter.to)
+        .bind(filter.service_id)
+        .bind(after_start)
+        .bind(after_id)
+        .bind(filter.limit),
     )
+    .await
 }

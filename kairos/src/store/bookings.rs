@@ -9,7 +9,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Constraint, Read, StoreError, Writer, on_violation, query, services::release_seats};
+use super::{
+    Constraint, Read, Row, StoreError, Writer, on_violation, query, services::release_seats,
+};
 use crate::domain::{
     booking::{
         Bookable, Booking, BookingStatus, CancelledBy, SessionDetails, TimeRange, check_bookable,
@@ -72,8 +74,10 @@ pub(crate) struct BookingRow {
     service_name: String,
 }
 
-impl BookingRow {
-    pub(crate) fn into_booking(self) -> Result<Booking, StoreError> {
+impl Row for BookingRow {
+    type Value = Booking;
+
+    fn value(self) -> Result<Booking, StoreError> {
         let status = BookingStatus::parse(&self.status)
             .ok_or_else(|| super::corrupt(&format!("booking status `{}`", self.status)))?;
         let cancelled_by = self
@@ -131,10 +135,8 @@ pub async fn complete_ended(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, S
 }
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Booking>, StoreError> {
-    r.fetch_optional::<BookingRow>(query(concat!(booking_select!(), "WHERE b.id = $1")).bind(id))
-        .await?
-        .map(BookingRow::into_booking)
-        .transpose()
+    let select = concat!(booking_select!(), "WHERE b.id = $1");
+    r.fetch_value::<BookingRow>(query(select).bind(id)).await
 }
 
 async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Read, StoreError, Writer, query,
-    services::{release_seats, service_columns, services},
+    services::{ServiceRow, release_seats, service_columns},
 };
 use crate::domain::{booking::check_cancellation_notice, service::Service};
 
@@ -16,21 +16,19 @@ pub async fn subscribed(
     after: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<Service>, StoreError> {
-    services(
-        r.fetch_all(
-            query(concat!(
-                "SELECT ",
-                service_columns!(),
-                " FROM services WHERE id IN \
+    r.fetch_values::<ServiceRow>(
+        query(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE id IN \
                  (SELECT service_id FROM subscriptions WHERE user_id = $1) \
                  AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-            ))
-            .bind(user_id)
-            .bind(after)
-            .bind(limit),
-        )
-        .await?,
+        ))
+        .bind(user_id)
+        .bind(after)
+        .bind(limit),
     )
+    .await
 }
 
 pub async fn is_subscribed(
@@ -57,24 +55,22 @@ pub async fn published(
     limit: u32,
 ) -> Result<Vec<Service>, StoreError> {
     let pattern = search.map(|term| format!("%{}%", escape_like(&term.to_lowercase())));
-    services(
-        r.fetch_all(
-            query(concat!(
-                "SELECT ",
-                service_columns!(),
-                " FROM services WHERE status = 'published' \
+    r.fetch_values::<ServiceRow>(
+        query(concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE status = 'published' \
                  AND ($1 IS NULL OR lower(name) LIKE $1 ESCAPE '\\' \
                       OR lower(description) LIKE $1 ESCAPE '\\') \
                  AND ($2 IS NULL OR provider_id = $2) \
                  AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
-            ))
-            .bind(pattern)
-            .bind(provider_id)
-            .bind(after)
-            .bind(limit),
-        )
-        .await?,
+        ))
+        .bind(pattern)
+        .bind(provider_id)
+        .bind(after)
+        .bind(limit),
     )
+    .await
 }
 
 /// A search term as a LIKE pattern's literal part.

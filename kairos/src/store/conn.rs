@@ -11,7 +11,7 @@ use std::future::Future;
 use super::{
     StoreError,
     postgres::PgConn,
-    query::{Dialect, Query, Record},
+    query::{Dialect, Query, Record, Row},
     sqlite::SqliteConn,
 };
 
@@ -65,6 +65,33 @@ pub trait Read: Send {
         &mut self,
         query: Query,
     ) -> impl Future<Output = Result<Vec<R>, StoreError>> + Send;
+
+    /// The row a statement returns, if any, read into its value.
+    fn fetch_value<R: Row>(
+        &mut self,
+        query: Query,
+    ) -> impl Future<Output = Result<Option<R::Value>, StoreError>> + Send {
+        async move {
+            self.fetch_optional::<R>(query)
+                .await?
+                .map(Row::value)
+                .transpose()
+        }
+    }
+
+    /// Every row a statement returns, read into its value.
+    fn fetch_values<R: Row>(
+        &mut self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<R::Value>, StoreError>> + Send {
+        async move {
+            self.fetch_all::<R>(query)
+                .await?
+                .into_iter()
+                .map(Row::value)
+                .collect()
+        }
+    }
 
     /// The one row a statement must return. None is a bug (a row that must exist is missing),
     /// reported with the statement so the log says which.

@@ -15,7 +15,9 @@ pub struct BulkBookings {
     pub customers: u64,
     pub sessions: u64,
     pub bookings: u64,
+    /// Every customer's (the same one: hashing a million passwords would take hours).
     pub password_hash: String,
+    /// The service the sessions are of, and its provider.
     pub provider_id: Uuid,
     pub service_id: Uuid,
     /// The first session starts here; the others follow an hour apart.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Read, StoreError, Writer, accounts::UserRow, query};
+use super::{Read, Row, StoreError, Writer, accounts::UserRow, query};
 use crate::domain::user::User;
 
 /// A successful login: its row and its first refresh token.
@@ -115,7 +115,7 @@ pub(crate) async fn principal(
         .bind(now),
     )
     .await?
-    .map(|row| Ok((row.user.into_user()?, row.expires_at)))
+    .map(|row| Ok((row.user.value()?, row.expires_at)))
     .transpose()
 }
 

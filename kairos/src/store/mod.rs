@@ -30,7 +30,7 @@ use futures_util::{FutureExt, future::BoxFuture};
 use uuid::Uuid;
 
 pub use conn::{Read, Reader, Writer};
-pub use query::{Arg, Dialect, Query, Record, on_violation, query};
+pub use query::{Arg, Dialect, Query, Record, Row, on_violation, query};
 
 use crate::domain::{refusal::Refusal, user::User};
 use principals::PrincipalCache;

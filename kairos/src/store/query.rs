@@ -82,6 +82,14 @@ impl<T> Record for T where
 {
 }
 
+/// A row that reads into a domain value, checking what the database holds (a status it does
+/// not know is a corrupt database, not a panic).
+pub trait Row: Record {
+    type Value: Send;
+
+    fn value(self) -> Result<Self::Value, super::StoreError>;
+}
+
 /// Maps one named constraint to the domain error it means, leaving every other error alone.
 pub fn on_violation(
     constraint: Constraint,

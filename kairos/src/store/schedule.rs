@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Read, StoreError, Writer, query, sessions::SessionRow};
+use super::{Read, Row, StoreError, Writer, query, sessions::SessionRow};
 use crate::domain::{
     booking::BookingStatus,
     page::TimeCursor,
@@ -17,7 +17,9 @@ pub const FEED_EVENTS_MAX: u32 = 2000;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BookingEvent {
     pub id: Uuid,
+    /// As the database spells it (`Cancelled` is kept in the feed as cancelled).
     pub status: String,
+    /// Bumped on every change, so calendars take the newest.
     pub sequence: i64,
     pub updated_at: DateTime<Utc>,
     pub notes: Option<String>,
@@ -32,12 +34,14 @@ pub struct BookingEvent {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionEvent {
     pub id: Uuid,
+    /// As the database spells it (`cancelled` is kept in the feed as cancelled).
     pub status: String,
     pub sequence: i64,
     pub updated_at: DateTime<Utc>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub location: String,
+    /// The JSON array of lines, as stored.
     pub additional_information: String,
     pub booked: i64,
     pub capacity: i64,
@@ -194,7 +198,7 @@ pub async fn provider_schedule(
     slots
         .into_iter()
         .map(|slot| {
-            let session = slot.session.into_session()?;
+            let session = slot.session.value()?;
             let people = attendees
                 .iter()
                 .filter(|a| a.session_id == session.id)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Read, StoreError, Writer, query};
+use super::{Read, Row, StoreError, Writer, query};
 use crate::domain::{
     refusal::Refusal,
     service::{Service, ServiceCounts, ServiceSpec, ServiceStatus},
@@ -46,8 +46,10 @@ pub(crate) struct ServiceRow {
     published_at: Option<DateTime<Utc>>,
 }
 
-impl ServiceRow {
-    pub(crate) fn into_service(self) -> Result<Service, StoreError> {
+impl Row for ServiceRow {
+    type Value = Service;
+
+    fn value(self) -> Result<Service, StoreError> {
         let status = ServiceStatus::parse(&self.status)
             .ok_or_else(|| super::corrupt(&format!("service status `{}`", self.status)))?;
         Ok(Service {
@@ -67,10 +69,6 @@ impl ServiceRow {
             published_at: self.published_at,
         })
     }
-}
-
-pub(crate) fn services(rows: Vec<ServiceRow>) -> Result<Vec<Service>, StoreError> {
-    rows.into_iter().map(ServiceRow::into_service).collect()
 }
 
 /// What [`ServiceCounts`] reads for the service in `services`, with `$2` the current time.
@@ -114,17 +112,12 @@ pub async fn counts(
 }
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Service>, StoreError> {
-    r.fetch_optional::<ServiceRow>(
-        query(concat!(
-            "SELECT ",
-            service_columns!(),
-            " FROM services WHERE id = $1"
-        ))
-        .bind(id),
-    )
-    .await?
-    .map(ServiceRow::into_service)
-    .transpose()
+    let select = concat!(
+        "SELECT ",
+        service_columns!(),
+        " FROM services WHERE id = $1"
+    );
+    r.fetch_value::<ServiceRow>(query(select).bind(id)).await
 }
 
 pub async fn insert(
@@ -159,7 +152,7 @@ pub async fn insert(
         .bind(published_at),
     )
     .await?
-    .into_service()
+    .value()
 }
 
 /// Writes the spec (and, when given, the status) if the service is unchanged since
@@ -201,7 +194,7 @@ pub async fn update(
         )
         .await?;
     match row {
-        Some(row) => row.into_service(),
+        Some(row) => row.value(),
         None => match by_id(w, id).await? {
             None => Err(StoreError::NotFound),
             Some(current) if current.status == ServiceStatus::Archived => {
@@ -318,6 +311,6 @@ pub async fn of_provider(
         )
         .await?;
     rows.into_iter()
-        .map(|row| Ok((row.service.into_service()?, row.counts)))
+        .map(|row| Ok((row.service.value()?, row.counts)))
         .collect()
 }

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Constraint, Read, StoreError, Writer, on_violation, query, services::release_seats};
+use super::{
+    Constraint, Read, Row, StoreError, Writer, on_violation, query, services::release_seats,
+};
 use crate::domain::{
     booking::CancelledBy,
     page::TimeCursor,
@@ -57,8 +59,12 @@ impl SessionRow {
     pub(crate) fn starts_at(&self) -> DateTime<Utc> {
         self.starts_at
     }
+}
 
-    pub(crate) fn into_session(self) -> Result<Session, StoreError> {
+impl Row for SessionRow {
+    type Value = Session;
+
+    fn value(self) -> Result<Session, StoreError> {
         let status = SessionStatus::parse(&self.status)
             .ok_or_else(|| super::corrupt(&format!("session status `{}`", self.status)))?;
         Ok(Session {
@@ -97,7 +103,7 @@ pub async fn of_service(
     limit: u32,
 ) -> Result<Vec<Session>, StoreError> {
     let (after_start, after_id) = after.unzip();
-    r.fetch_all::<SessionRow>(
+    r.fetch_values::<SessionRow>(
         query(concat!(
             "SELECT ",
             session_columns!(),
@@ -114,24 +120,16 @@ pub async fn of_service(
         .bind(limit)
         .bind(scheduled_only),
     )
-    .await?
-    .into_iter()
-    .map(SessionRow::into_session)
-    .collect()
+    .await
 }
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Session>, StoreError> {
-    r.fetch_optional::<SessionRow>(
-        query(concat!(
-            "SELECT ",
-            session_columns!(),
-            " FROM sessions WHERE id = $1"
-        ))
-        .bind(id),
-    )
-    .await?
-    .map(SessionRow::into_session)
-    .transpose()
+    let select = concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions WHERE id = $1"
+    );
+    r.fetch_value::<SessionRow>(query(select).bind(id)).await
 }
 
 /// Adds sessions to a service that is not archived, all or none.
@@ -168,7 +166,7 @@ pub async fn add(
                 .bind(now),
             )
             .await?;
-        added.push(row.into_session()?);
+        added.push(row.value()?);
     }
     Ok(added)
 }
@@ -221,7 +219,7 @@ pub async fn update(
         )
         .await?;
     }
-    row.into_session()
+    row.value()
 }
 
 /// Cancels a session that has not ended, and its pending bookings with the reason.

@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
         (status = 201, description = "The account was created", body = User),
         (status = 409, description = "An account has this e-mail address (`email_taken`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn create_user(
@@ -71,7 +71,7 @@ async fn list_users(
         (status = 409, description = "An admin tried to demote themselves \
             (`cannot_demote_self`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn change_user(
@@ -90,7 +90,7 @@ async fn change_user(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Every login session of the user has ended"),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn log_out_user(

@@ -48,7 +48,7 @@ pub struct CancelRequest {
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inside the cancellation notice (`cancellation_notice`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn cancel_booking(
@@ -77,7 +77,7 @@ async fn cancel_booking(
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Inside the cancellation notice (`cancellation_notice`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn cancel_booking_delete(
@@ -111,7 +111,7 @@ async fn cancel_booking_delete(
         (status = 422, description = "Another service's session (`different_service`), or \
             inside the cancellation or booking notice",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn update_booking(

@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
             (`booking_notice`) or its service is not published (`service_not_published`); or \
             the key was used with another body (`idempotency_key_reused`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
         (status = 403, description = "Not the caller's own path, or the session is of the \
             caller's own service (`own_service`)", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
@@ -105,7 +105,7 @@ pub struct CurrentQuery {
     responses(
         (status = 200, description = "A page of bookings; a next page is in `Link`",
             body = Vec<Booking>),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn current_bookings(
@@ -156,7 +156,7 @@ pub struct AllQuery {
     responses(
         (status = 200, description = "A page of bookings; a next page is in `Link`",
             body = Vec<Booking>),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn all_bookings(
@@ -191,7 +191,7 @@ async fn all_bookings(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The booking, its service and provider", body = BookingDetails),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn booking_details(

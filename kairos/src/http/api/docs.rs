@@ -250,3 +250,30 @@ problem_responses!(
         "429" => "Too many attempts; retry after `Retry-After` seconds",
     }
 );
+
+/// Joins response sets into one that `#[utoipa::path(responses(...))]` can name.
+macro_rules! joined_responses {
+    ($(#[$doc:meta])* $name:ident = $first:ident $(+ $part:ident)*) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let mut all = <$first as utoipa::IntoResponses>::responses();
+                $(all.extend(<$part as utoipa::IntoResponses>::responses());)*
+                all
+            }
+        }
+    };
+}
+
+joined_responses!(
+    /// What a signed-in read of a user's path can be refused with: the caller, the path or
+    /// query, the thing, the database.
+    ReadErrors = AuthErrors + InputErrors + NotFound + Unavailable
+);
+
+joined_responses!(
+    /// What a signed-in change with a JSON body can be refused with.
+    WriteErrors = BodyErrors + AuthErrors + NotFound + Unavailable
+);

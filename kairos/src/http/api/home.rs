@@ -14,7 +14,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user's home page data", body = Home),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn home(

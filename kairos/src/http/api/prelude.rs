@@ -13,7 +13,10 @@ pub use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use super::{
     PageQuery,
-    docs::{AuthErrors, BodyErrors, InputErrors, NotFound, RateLimited, Unavailable},
+    docs::{
+        AuthErrors, BodyErrors, InputErrors, NotFound, RateLimited, ReadErrors, Unavailable,
+        WriteErrors,
+    },
     paged,
 };
 pub use crate::{

@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
     responses(
         (status = 200, description = "A page of entries; a next page is in `Link`",
             body = Vec<ScheduleEntry>),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn schedule(
@@ -49,7 +49,7 @@ async fn schedule(
     responses(
         (status = 200, description = "A page of entries; a next page is in `Link`",
             body = Vec<ScheduleEntry>),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn service_schedule(
@@ -80,7 +80,7 @@ pub struct FeedUrl {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new private feed URL", body = FeedUrl),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn rotate_feed(

@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
     responses(
         (status = 200, description = "A page of services; a next page is in `Link`",
             body = Vec<ServiceSummary>),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn user_services(
@@ -44,7 +44,7 @@ async fn user_services(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The service as the path's user sees it", body = ServiceDetails),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn service_details(

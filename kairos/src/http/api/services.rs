@@ -59,7 +59,7 @@ pub struct ServiceTemplate {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every field with its default and limits", body = ServiceTemplate),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn service_template(
@@ -92,7 +92,7 @@ async fn service_template(
         (status = 409, description = "`id` names a service that is not a draft (`not_a_draft`), \
             or it changed meanwhile (`edit_conflict`)", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn save_service(
@@ -132,7 +132,7 @@ async fn save_service(
         (status = 409, description = "Archived (`service_archived`) or changed meanwhile \
             (`edit_conflict`)", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn edit_service(
@@ -171,7 +171,7 @@ pub struct ReasonQuery {
         (status = 422, description = "A booking to cancel is inside the cancellation notice \
             (`cancellation_notice`)", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn remove_service(

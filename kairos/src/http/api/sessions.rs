@@ -26,7 +26,7 @@ type SessionPath = AppPath<(PathId, PathId, PathId)>;
         (status = 201, description = "The sessions made", body = Vec<Session>),
         (status = 409, description = "The service is archived (`service_archived`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn add_sessions(
@@ -54,7 +54,7 @@ async fn add_sessions(
         (status = 409, description = "Cancelled (`session_cancelled`) or the capacity is below \
             the places booked (`capacity_below_booked`)", body = crate::http::problem::Problem,
             content_type = "application/problem+json"),
-        BodyErrors, AuthErrors, NotFound, Unavailable,
+        WriteErrors,
     )
 )]
 async fn edit_session(
@@ -80,7 +80,7 @@ async fn edit_session(
         (status = 200, description = "The session, cancelled", body = CancelledSession),
         (status = 409, description = "The session has ended (`session_ended`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        AuthErrors, InputErrors, NotFound, Unavailable,
+        ReadErrors,
     )
 )]
 async fn cancel_session(

@@ -21,9 +21,11 @@ use crate::{
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceForm {
+    /// The draft being edited; empty for a new service.
     pub id: Option<String>,
     pub name: String,
     pub description: String,
+    /// Numbers as typed: one that is not a number is reported next to its field.
     pub duration_minutes: String,
     pub capacity: String,
     pub location: String,
@@ -91,11 +93,14 @@ impl ServiceForm {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionForm {
+    /// A `datetime-local` value, read in the service's time zone.
     pub starts_at: String,
     pub duration_minutes: String,
     pub capacity: String,
     pub location: String,
+    /// One line of additional information per line.
     pub information: String,
+    /// Ticked weekdays make a weekly series.
     pub monday: Option<String>,
     pub tuesday: Option<String>,
     pub wednesday: Option<String>,
@@ -103,6 +108,7 @@ pub struct SessionForm {
     pub friday: Option<String>,
     pub saturday: Option<String>,
     pub sunday: Option<String>,
+    /// A series ends on this date, or after `count` sessions.
     pub until: String,
     pub count: String,
 }
