@@ -115,6 +115,16 @@ impl World {
     }
 }
 
+/// A world with a provider, a customer (Ann), and a session of the provider's `hours` ahead
+/// whose booking and cancellation notices are `notice_minutes`.
+async fn story(hours: i64, notice_minutes: i64) -> (World, Caller, Caller, Uuid) {
+    let w = world().await;
+    let provider = w.signed_in(Role::Provider).await;
+    let ann = w.signed_in(Role::Customer).await;
+    let session = w.session(&provider, hours, notice_minutes).await;
+    (w, provider, ann, session)
+}
+
 fn refused(result: Result<impl std::fmt::Debug, AppError>) -> Refusal {
     match result {
         Err(AppError::Refused(refusal)) => refusal,
@@ -124,12 +134,7 @@ fn refused(result: Result<impl std::fmt::Debug, AppError>) -> Refusal {
 
 #[tokio::test]
 async fn the_booking_notice_and_the_start_are_read_on_the_clock() {
-    let w = world().await;
-    let (provider, ann) = (
-        w.signed_in(Role::Provider).await,
-        w.signed_in(Role::Customer).await,
-    );
-    let session = w.session(&provider, 5, 180).await;
+    let (w, _provider, ann, session) = story(5, 180).await;
     w.app
         .clock()
         .advance(Duration::hours(2) + Duration::minutes(1));
@@ -146,12 +151,7 @@ async fn the_booking_notice_and_the_start_are_read_on_the_clock() {
 
 #[tokio::test]
 async fn customers_keep_the_cancellation_notice_and_providers_do_not() {
-    let w = world().await;
-    let (provider, ann) = (
-        w.signed_in(Role::Provider).await,
-        w.signed_in(Role::Customer).await,
-    );
-    let session = w.session(&provider, 48, 24 * 60).await;
+    let (w, provider, ann, session) = story(48, 24 * 60).await;
     let booking = w.book(&ann, session).await.expect("book");
     w.app.clock().advance(Duration::hours(30));
     let by_ann = w.app.cancel_booking(&ann, ann.id(), booking.id, None).await;
@@ -171,12 +171,7 @@ async fn customers_keep_the_cancellation_notice_and_providers_do_not() {
 
 #[tokio::test]
 async fn housekeeping_completes_a_booking_once_its_session_has_ended() {
-    let w = world().await;
-    let (provider, ann) = (
-        w.signed_in(Role::Provider).await,
-        w.signed_in(Role::Customer).await,
-    );
-    let session = w.session(&provider, 24, 0).await;
+    let (w, _provider, ann, session) = story(24, 0).await;
     let booking = w.book(&ann, session).await.expect("book");
     assert_eq!(w.app.housekeeping().await.expect("sweep"), 0, "not yet");
     w.app.clock().advance(Duration::hours(25));
@@ -249,12 +244,7 @@ async fn five_failed_logins_wait_out_the_window_on_the_clock() {
 
 #[tokio::test]
 async fn an_idempotent_retry_gets_the_first_booking_and_books_once() {
-    let w = world().await;
-    let (provider, ann) = (
-        w.signed_in(Role::Provider).await,
-        w.signed_in(Role::Customer).await,
-    );
-    let session = w.session(&provider, 24, 0).await;
+    let (w, _provider, ann, session) = story(24, 0).await;
     let request = || BookRequest {
         session_id: session,
         notes: Some("first".into()),
@@ -285,12 +275,7 @@ async fn an_idempotent_retry_gets_the_first_booking_and_books_once() {
 
 #[tokio::test]
 async fn notes_over_the_limit_are_refused_not_cut() {
-    let w = world().await;
-    let (provider, ann) = (
-        w.signed_in(Role::Provider).await,
-        w.signed_in(Role::Customer).await,
-    );
-    let session = w.session(&provider, 24, 0).await;
+    let (w, _provider, ann, session) = story(24, 0).await;
     let request = BookRequest {
         session_id: session,
         notes: Some("x".repeat(2001)),

@@ -109,9 +109,10 @@ pub async fn insert(w: &mut Writer, new: NewUser) -> Result<User, StoreError> {
     .value()
 }
 
+const BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<User>, StoreError> {
-    let select = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
-    r.fetch_value::<UserRow>(query(select).bind(id)).await
+    r.fetch_value::<UserRow>(query(BY_ID).bind(id)).await
 }
 
 pub async fn credentials(

@@ -134,9 +134,10 @@ pub async fn complete_ended(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, S
     Ok(completed)
 }
 
+const BY_ID: &str = concat!(booking_select!(), "WHERE b.id = $1");
+
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Booking>, StoreError> {
-    let select = concat!(booking_select!(), "WHERE b.id = $1");
-    r.fetch_value::<BookingRow>(query(select).bind(id)).await
+    r.fetch_value::<BookingRow>(query(BY_ID).bind(id)).await
 }
 
 async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {

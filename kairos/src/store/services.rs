@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Read, Row, StoreError, Writer, query};
+use super::{Query, Read, Row, StoreError, Writer, query};
 use crate::domain::{
     refusal::Refusal,
     service::{Service, ServiceCounts, ServiceSpec, ServiceStatus},
@@ -111,13 +111,11 @@ pub async fn counts(
     .await
 }
 
+#[rustfmt::skip]
+const BY_ID: &str = concat!("SELECT ", service_columns!(), " FROM services WHERE id = $1");
+
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Service>, StoreError> {
-    let select = concat!(
-        "SELECT ",
-        service_columns!(),
-        " FROM services WHERE id = $1"
-    );
-    r.fetch_value::<ServiceRow>(query(select).bind(id)).await
+    r.fetch_value::<ServiceRow>(query(BY_ID).bind(id)).await
 }
 
 pub async fn insert(
@@ -129,30 +127,34 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> Result<Service, StoreError> {
     let published_at = (status == ServiceStatus::Published).then_some(now);
-    w.fetch_one::<ServiceRow>(
-        query(concat!(
-            "INSERT INTO services (id, provider_id, name, description, duration_minutes, \
-             capacity, location, time_zone, status, booking_notice_minutes, \
-             cancellation_notice_minutes, created_at, updated_at, published_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING ",
-            service_columns!()
-        ))
-        .bind(id)
-        .bind(provider_id)
+    let insert = query(concat!(
+        "INSERT INTO services (id, provider_id, name, description, duration_minutes, capacity, \
+         location, time_zone, booking_notice_minutes, cancellation_notice_minutes, status, \
+         created_at, updated_at, published_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING ",
+        service_columns!()
+    ))
+    .bind(id)
+    .bind(provider_id);
+    let insert = with_spec(insert, spec)
+        .bind(status.as_str())
+        .bind(now)
+        .bind(published_at);
+    w.fetch_one::<ServiceRow>(insert).await?.value()
+}
+
+/// Binds a spec's fields in the order the statements name them: name, description, duration,
+/// capacity, location, time zone, booking notice, cancellation notice.
+fn with_spec(query: Query, spec: ServiceSpec) -> Query {
+    query
         .bind(spec.name)
         .bind(spec.description)
         .bind(spec.duration_minutes)
         .bind(spec.capacity)
         .bind(spec.location)
         .bind(spec.time_zone)
-        .bind(status.as_str())
         .bind(spec.booking_notice_minutes)
         .bind(spec.cancellation_notice_minutes)
-        .bind(now)
-        .bind(published_at),
-    )
-    .await?
-    .value()
 }
 
 /// Writes the spec (and, when given, the status) if the service is unchanged since
@@ -166,33 +168,23 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<Service, StoreError> {
     let publishing = status == Some(ServiceStatus::Published);
-    let row = w
-        .fetch_optional::<ServiceRow>(
-            query(concat!(
-                "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
-                 capacity = $5, location = $6, time_zone = $7, booking_notice_minutes = $8, \
-                 cancellation_notice_minutes = $9, status = COALESCE($10, status), \
-                 published_at = CASE WHEN $11 AND published_at IS NULL THEN $12 \
-                                ELSE published_at END, \
-                 updated_at = $12 \
-                 WHERE id = $1 AND updated_at = $13 AND status <> 'archived' RETURNING ",
-                service_columns!()
-            ))
-            .bind(id)
-            .bind(spec.name)
-            .bind(spec.description)
-            .bind(spec.duration_minutes)
-            .bind(spec.capacity)
-            .bind(spec.location)
-            .bind(spec.time_zone)
-            .bind(spec.booking_notice_minutes)
-            .bind(spec.cancellation_notice_minutes)
-            .bind(status.map(ServiceStatus::as_str))
-            .bind(publishing)
-            .bind(now)
-            .bind(expected_updated_at),
-        )
-        .await?;
+    let update = query(concat!(
+        "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
+         capacity = $5, location = $6, time_zone = $7, booking_notice_minutes = $8, \
+         cancellation_notice_minutes = $9, status = COALESCE($10, status), \
+         published_at = CASE WHEN $11 AND published_at IS NULL THEN $12 \
+                        ELSE published_at END, \
+         updated_at = $12 \
+         WHERE id = $1 AND updated_at = $13 AND status <> 'archived' RETURNING ",
+        service_columns!()
+    ))
+    .bind(id);
+    let update = with_spec(update, spec)
+        .bind(status.map(ServiceStatus::as_str))
+        .bind(publishing)
+        .bind(now)
+        .bind(expected_updated_at);
+    let row = w.fetch_optional::<ServiceRow>(update).await?;
     match row {
         Some(row) => row.value(),
         None => match by_id(w, id).await? {

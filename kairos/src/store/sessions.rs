@@ -123,13 +123,11 @@ pub async fn of_service(
     .await
 }
 
+#[rustfmt::skip]
+const BY_ID: &str = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = $1");
+
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Session>, StoreError> {
-    let select = concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions WHERE id = $1"
-    );
-    r.fetch_value::<SessionRow>(query(select).bind(id)).await
+    r.fetch_value::<SessionRow>(query(BY_ID).bind(id)).await
 }
 
 /// Adds sessions to a service that is not archived, all or none.
