@@ -126,7 +126,7 @@ fn app_parts(err: &AppError) -> Parts {
                 ),
                 Unauthenticated::RefreshTokenReused => (
                     "refresh_token_reused",
-                    "This refresh token was already used, so its login session has been \
+                    "This refresh token was already used, so its login has been \
                      ended. Log in again.",
                 ),
                 Unauthenticated::InvalidCredentials => (

@@ -1,4 +1,4 @@
-//! A cache of live login sessions, so an authenticated request need not read the database to
+//! A cache of live logins, so an authenticated request need not read the database to
 //! learn that its session is live.
 //!
 //! Only when one process is the only one that can revoke sessions (the SQLite backend: one
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::user::User;
 
-/// Entries beyond this clear the cache (login sessions are many only under attack).
+/// Entries beyond this clear the cache (logins are many only under attack).
 const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Debug)]

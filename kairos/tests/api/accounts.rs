@@ -217,7 +217,7 @@ async fn changing_the_email_moves_the_login(app: TestApp) {
     assert_eq!(body["email"], new_email);
     assert_ne!(body["updatedAt"], body["createdAt"]);
     assert!(body.get("token").is_none(), "no new tokens");
-    // The same login session carries on; the new address logs in, the old one no longer does.
+    // The same login carries on; the new address logs in, the old one no longer does.
     assert_eq!(
         app.get(&format!("/api/user/{}", ann.id), &ann.token)
             .await

@@ -204,7 +204,7 @@ async fn login_sets_fresh_http_only_cookies_and_goes_back_where_it_was_asked(app
     assert_eq!(
         sessions().await,
         before + 1,
-        "each login is a login session, as with /api/login"
+        "each login is a login of its own, as with /api/login"
     );
     // A `next` elsewhere is ignored.
     let mut elsewhere = Browser::new(&app);

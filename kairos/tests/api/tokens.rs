@@ -116,7 +116,7 @@ async fn the_access_token_carries_the_contracts_claims(app: TestApp) {
         .db
         .count(query("SELECT COUNT(*) FROM logins WHERE id = $1 AND revoked_at IS NULL").bind(sid))
         .await;
-    assert_eq!(live, 1, "sid names the login session");
+    assert_eq!(live, 1, "sid names the login");
 }
 
 async fn a_wrong_password_and_an_unknown_email_answer_alike(app: TestApp) {
@@ -170,7 +170,7 @@ async fn refresh_rotates_and_a_reused_token_ends_the_login_session(app: TestApp)
         .await;
     assert_eq!(used, 1);
 
-    // Presenting the old one again is theft: 401, and the whole login session ends.
+    // Presenting the old one again is theft: 401, and the whole login ends.
     let replay = refresh_with(&app, &ann.refresh_token).await;
     let body = problem(replay, StatusCode::UNAUTHORIZED).await;
     assert_eq!(body["code"], "refresh_token_reused");
@@ -229,7 +229,7 @@ async fn access_and_refresh_tokens_are_not_interchangeable(app: TestApp) {
         home_status(&app, &ann, &ann.refresh_token).await,
         StatusCode::UNAUTHORIZED
     );
-    // Neither attempt cost the login session anything.
+    // Neither attempt cost the login anything.
     assert_eq!(
         refresh_with(&app, &ann.refresh_token).await.status(),
         StatusCode::OK

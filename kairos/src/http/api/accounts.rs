@@ -41,7 +41,7 @@ async fn sign_up(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-/// Change your e-mail address and/or password. A new password ends your other login sessions;
+/// Change your e-mail address and/or password. A new password ends your other logins;
 /// this one stays, and no new tokens are issued.
 #[utoipa::path(
     put, path = "/api/users", tag = "accounts",

@@ -83,13 +83,13 @@ async fn change_user(
     Ok(Json(state.app.change_user(&caller, user_id, body).await?))
 }
 
-/// End every login session of a user at once (admins only).
+/// End every login of a user at once (admins only).
 #[utoipa::path(
     post, path = "/api/logout/{userID}", tag = "admin",
     params(("userID" = uuid::Uuid, Path, description = "The user to log out everywhere")),
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Every login session of the user has ended"),
+        (status = 204, description = "Every login of the user has ended"),
         ReadErrors,
     )
 )]

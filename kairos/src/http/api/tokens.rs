@@ -32,7 +32,7 @@ pub struct LoginResponse {
     pub expires_in: i64,
 }
 
-/// Log in: starts a login session. A wrong address and a wrong password answer the same 401
+/// Log in: starts a login. A wrong address and a wrong password answer the same 401
 /// in the same time; after 5 failures for an address in 15 minutes, it answers 429 until the
 /// window passes (even for the right password).
 #[utoipa::path(
@@ -78,7 +78,7 @@ pub struct RefreshResponse {
 }
 
 /// Exchange a refresh token for a new access token and a new refresh token (rotation).
-/// Presenting a refresh token that was already exchanged ends its whole login session.
+/// Presenting a refresh token that was already exchanged ends its whole login.
 #[utoipa::path(
     post, path = "/api/refresh", tag = "tokens",
     request_body(content = Option<TokenBody>, description = "Or send the refresh token as \
@@ -108,14 +108,14 @@ async fn refresh(
     }))
 }
 
-/// End the login session a refresh token belongs to: its refresh and access tokens stop working.
+/// End the login a refresh token belongs to: its refresh and access tokens stop working.
 #[utoipa::path(
     post, path = "/api/revoke", tag = "tokens",
     request_body(content = Option<TokenBody>, description = "Or send the refresh token as \
         `Authorization: Bearer`"),
     security(("refreshToken" = []), ()),
     responses(
-        (status = 204, description = "The login session has ended"),
+        (status = 204, description = "The login has ended"),
         (status = 401, description = "No such refresh token (`invalid_token`)",
             body = crate::http::problem::Problem, content_type = "application/problem+json"),
         BodyErrors, Unavailable,
@@ -146,7 +146,7 @@ fn presented_refresh_token(headers: &HeaderMap, body: &[u8]) -> Result<String, A
     }
 }
 
-/// Log out: the caller's login session ends at once, this access token included.
+/// Log out: the caller's login ends at once, this access token included.
 #[utoipa::path(
     post, path = "/api/logout", tag = "tokens",
     security(("bearer" = [])),

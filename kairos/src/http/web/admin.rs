@@ -1,5 +1,5 @@
 //! Admin pages: the user list, creating a user of any role, role and membership, and ending
-//! someone's login sessions (the seed's `/logout/<userID>`).
+//! someone's logins (the seed's `/logout/<userID>`).
 
 use super::{
     forms::{NotDone, answer},
@@ -62,7 +62,7 @@ async fn users(
     let notice = match query.done.as_deref() {
         Some("created") => Some("Account created."),
         Some("changed") => Some("Saved."),
-        Some("logged-out") => Some("Every login session of that user has ended."),
+        Some("logged-out") => Some("Every login of that user has ended."),
         _ => None,
     };
     render(
@@ -195,7 +195,7 @@ async fn change(
     .await
 }
 
-/// Ends every login session of the user: their next click lands on the login page.
+/// Ends every login of the user: their next click lands on the login page.
 async fn force_logout(
     State(state): State<HttpState>,
     viewer: Viewer,
