@@ -115,6 +115,9 @@ fn remote_admin() -> Result<Admin> {
     })
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     run(BenchArgs::parse()).await

@@ -5,8 +5,10 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use futures_util::FutureExt;
-use kairos::store::{Query, Read, Record, Store};
-use sqlx::{Connection, PgConnection};
+use kairos::store::{
+    Query, Read, Record, Store,
+    fixtures::{create_postgres_database, drop_postgres_database},
+};
 
 /// Which database a test or a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,13 +30,9 @@ impl FreshDatabase {
     /// Creates `kairos_<prefix>_<random>` on the server `admin_url` points at.
     pub async fn create(admin_url: &str, prefix: &str) -> Result<Self> {
         let name = format!("kairos_{prefix}_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(admin_url)
+        create_postgres_database(admin_url, &name)
             .await
-            .context("connecting to PostgreSQL")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .context("creating a database")?;
+            .context("creating a PostgreSQL database")?;
         let base = admin_url.split('?').next().unwrap_or(admin_url);
         let (server, _) = base
             .rsplit_once('/')
@@ -55,16 +53,11 @@ impl Drop for FreshDatabase {
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin_url).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await?;
-                Ok::<_, anyhow::Error>(())
-            })
+                .build()
+                .map_err(|err| err.to_string())?;
+            runtime
+                .block_on(drop_postgres_database(&admin_url, &name))
+                .map_err(|err| err.to_string())
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {

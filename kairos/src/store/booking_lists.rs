@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Read, StoreError,
-    bookings::{BookingRow, booking_select},
+    booking_rows::{BookingRow, booking_select},
     query,
 };
 use crate::domain::booking::{Booking, BookingCounts, BookingStatus};

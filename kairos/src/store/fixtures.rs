@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::{Dialect, Read, Store, StoreError, Writer, query};
@@ -23,6 +24,32 @@ pub struct BulkBookings {
     /// The first session starts here; the others follow an hour apart.
     pub first_start: DateTime<Utc>,
     pub now: DateTime<Utc>,
+}
+
+/// Creates a PostgreSQL database named `name` on the server `admin_url` points at (for a test
+/// or a benchmark run of its own).
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut conn = PgConnection::connect(admin_url).await?;
+    let statement = format!("CREATE DATABASE {}", quoted(name));
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+}
+
+/// Drops the database `name` (and any connection still open to it).
+pub async fn drop_postgres_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let mut conn = PgConnection::connect(admin_url).await?;
+    let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quoted(name));
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+}
+
+/// A database name as an SQL identifier: quoted, so no name is read as SQL.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Loads the bookings, then settles the database as one that grew to this size would be.

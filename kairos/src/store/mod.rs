@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod booking_lists;
+mod booking_rows;
 pub mod bookings;
 pub mod catalogue;
 mod conn;
