@@ -16,7 +16,7 @@ import schemathesis
 
 COMMON_PASSWORDS = {
     line.strip().lower()
-    for line in (Path(__file__).resolve().parent.parent / "assets" / "common-passwords.txt")
+    for line in (Path(__file__).resolve().parent.parent / "kairos" / "assets" / "common-passwords.txt")
     .read_text(encoding="utf-8")
     .splitlines()
     if line.strip() and not line.startswith("#")
