@@ -9,8 +9,8 @@ use ipnet::IpNet;
 
 use crate::config::{
     DEFAULT_ADDR, DEFAULT_DATA_DIR, DEFAULT_DB_POOL_SIZE, DEFAULT_FEED_READS_PER_IP,
-    DEFAULT_LOGINS_PER_IP, DEFAULT_REFRESHES_PER_IP, DEFAULT_SIGNUPS_PER_IP, LogFormat, Secret,
-    Settings,
+    DEFAULT_LOGINS_PER_IP, DEFAULT_MAIL_FROM, DEFAULT_REFRESHES_PER_IP, DEFAULT_SIGNUPS_PER_IP,
+    LogFormat, Secret, Settings,
 };
 
 #[derive(Debug, Parser)]
@@ -106,6 +106,14 @@ pub struct ServeArgs {
     /// Log lines as text or JSON.
     #[arg(long, env = "KAIROS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// The SMTP server mail goes through, in lettre's URL form: `smtps://user:pass@host` (TLS),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtp://host:25` (a local relay).
+    /// Unset, every mail is written as an `.eml` file under `<data-dir>/mail/`.
+    #[arg(long, env = "KAIROS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The address mail comes from, e.g. `Yoga Studio <bookings@example.org>`.
+    #[arg(long, env = "KAIROS_MAIL_FROM", default_value = DEFAULT_MAIL_FROM)]
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -146,6 +154,8 @@ impl ServeArgs {
             feed_reads_per_ip_per_minute: self.feed_reads_per_ip,
             trusted_proxies: self.trusted_proxies,
             cors_origins: self.cors_origins,
+            smtp_url: self.smtp_url.filter(|url| !url.is_empty()).map(Secret::new),
+            mail_from: self.mail_from,
             ..Settings::default()
         }
     }

@@ -67,6 +67,11 @@ pub struct Settings {
     pub body_read_timeout: Duration,
     /// How long the server may take to answer (answered 503).
     pub request_time_limit: Duration,
+    /// Where mail goes: an SMTP server in lettre's URL form (it may hold a password); unset, every
+    /// mail is written as an `.eml` file under `<data_dir>/mail/`.
+    pub smtp_url: Option<Secret>,
+    /// The sending address, `Name <address>` or a bare address.
+    pub mail_from: String,
 }
 
 impl Default for Settings {
@@ -90,6 +95,8 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
             request_time_limit: Duration::from_secs(30),
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
         }
     }
 }
@@ -101,6 +108,7 @@ pub const DEFAULT_LOGINS_PER_IP: u32 = 60;
 pub const DEFAULT_SIGNUPS_PER_IP: u32 = 20;
 pub const DEFAULT_REFRESHES_PER_IP: u32 = 120;
 pub const DEFAULT_FEED_READS_PER_IP: u32 = 60;
+pub const DEFAULT_MAIL_FROM: &str = "Kairos <kairos@localhost>";
 
 #[cfg(test)]
 mod tests {

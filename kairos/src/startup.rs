@@ -5,12 +5,13 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 
 use anyhow::{Context, bail};
 use axum::Router;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     app::{App, Clock, passwords::PasswordHasher, tokens::TokenKeys},
     config::Settings,
     http::{self, HttpState},
+    outbox::{Letterhead, Mailer, Worker},
     secret::signing_secret,
     store::{Location, Store},
 };
@@ -22,7 +23,11 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: HttpState,
+    outbox: Worker,
 }
+
+/// How long a stopping server waits for the outbox's batch in hand.
+const OUTBOX_STOP_WAIT: Duration = Duration::from_secs(20);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -55,12 +60,22 @@ impl Application {
             (Some(_), None) => bail!("KAIROS_ADMIN_EMAIL is set but KAIROS_ADMIN_PASSWORD is not"),
             _ => {}
         }
+        let mailer = Mailer::new(settings.smtp_url.as_ref(), &settings.data_dir)?;
+        tracing::info!("{}", mailer.describe());
+        let letterhead = Letterhead {
+            from: settings.mail_from.parse().with_context(|| {
+                format!("--mail-from `{}` is not a mail address", settings.mail_from)
+            })?,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        };
+        let outbox = Worker::new(app.clone(), mailer, letterhead);
         let state = HttpState::new(app, settings, &secret);
         let router = http::router(state.clone());
         Ok(Self {
             listener,
             router,
             state,
+            outbox,
         })
     }
 
@@ -90,9 +105,20 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let (stop_outbox, stopping) = watch::channel(false);
+        let mut outbox = tokio::spawn(self.outbox.run(stopping));
         let header_read_timeout = self.state.settings.header_read_timeout;
         http::serve::serve(self.listener, self.router, header_read_timeout, shutdown).await;
         housekeeping.abort();
+        // What is claimed and not sent when we stop waiting goes out once its claim lapses.
+        let _ = stop_outbox.send(true);
+        if tokio::time::timeout(OUTBOX_STOP_WAIT, &mut outbox)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the outbox did not finish its batch in time; its claims will lapse");
+            outbox.abort();
+        }
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use crate::{
     store::accounts::{self, AdminChanges, NewUser},
 };
 
-/// A new e-mail address, a new password, or both: at least one of them.
+/// A new e-mail address, a new password, whether to get mail: at least one of them.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountChanges {
@@ -30,6 +30,9 @@ pub struct AccountChanges {
     /// 8 to 128 characters; the most common passwords are refused.
     #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
+    /// False: Kairos sends this account no mail (confirmations, changes, reminders).
+    #[serde(rename = "emailNotifications")]
+    pub email_notifications: Option<bool>,
 }
 
 /// An account an admin makes, with any role.
@@ -116,17 +119,20 @@ impl App {
         }
     }
 
-    /// Your own e-mail address and/or password. A new password ends your other logins; this
-    /// one stays, and no new tokens are issued.
+    /// Your own e-mail address, password and/or whether you get mail. A new password ends your
+    /// other logins; this one stays, and no new tokens are issued.
     pub async fn change_account(
         &self,
         caller: &Caller,
         changes: AccountChanges,
     ) -> Result<User, AppError> {
-        if changes.email.is_none() && changes.password.is_none() {
+        if changes.email.is_none()
+            && changes.password.is_none()
+            && changes.email_notifications.is_none()
+        {
             return Err(AppError::field(
                 "body",
-                "give a new `email`, a new `password`, or both",
+                "give a new `email`, a new `password` or `emailNotifications`",
             ));
         }
         let mut errors = Vec::new();
@@ -160,6 +166,7 @@ impl App {
             user_id: caller.id(),
             email: email.map(|email| (email.as_str().to_owned(), email.key())),
             password_hash,
+            email_notifications: changes.email_notifications,
             current_login: caller.login_id,
             now: self.now(),
         };

@@ -12,6 +12,7 @@ use super::{App, AppError, Caller, PageRequest, access::acting_as};
 use crate::{
     domain::{
         booking::{Booking, BookingStatus, CancelledBy, checked_notes, checked_reason},
+        event::{BookingSource, Event},
         id::new_id,
         page::{Page, time_cursor},
         refusal::Refusal,
@@ -23,6 +24,7 @@ use crate::{
         StoreError,
         booking_lists::{self, BookingFilter, Perspective},
         bookings::{self, BookingChange, NewBooking},
+        events,
         idempotency::{self, Claim},
         sessions,
     },
@@ -164,6 +166,8 @@ impl App {
             .write(move |w| {
                 async move {
                     let booking = bookings::book(w, new).await?;
+                    let created = Event::booking_created(&booking, BookingSource::Customer, now);
+                    events::record(w, &created).await?;
                     if let Some(key) = key {
                         idempotency::record(w, user_id, key, &booking, now).await?;
                     }
@@ -314,7 +318,16 @@ impl App {
         let (id, now) = (booking.id, self.now());
         let hold_to_notice = by == CancelledBy::Customer;
         self.store
-            .write(move |w| bookings::cancel(w, id, by, reason, hold_to_notice, now).boxed())
+            .write(move |w| {
+                async move {
+                    let cancel = bookings::cancel(w, id, by, reason, hold_to_notice, now).await?;
+                    if cancel.changed {
+                        events::record(w, &Event::booking_cancelled(&cancel.value, now)).await?;
+                    }
+                    Ok(cancel.value)
+                }
+                .boxed()
+            })
             .await
             .map_err(AppError::or_missing("booking"))
     }
@@ -350,7 +363,23 @@ impl App {
                     hold_to_notice: acting_as(caller, &user, side) == CancelledBy::Customer,
                 };
                 self.store
-                    .write(move |w| bookings::change(w, id, change, now).boxed())
+                    .write(move |w| {
+                        async move {
+                            let changed = bookings::change(w, id, change, now).await?;
+                            if let Some(before) = &changed.moved_from {
+                                let time = &before.session_details.time;
+                                let moved = Event::booking_moved(
+                                    &changed.booking,
+                                    before.session_id,
+                                    time,
+                                    now,
+                                );
+                                events::record(w, &moved).await?;
+                            }
+                            Ok(changed.booking)
+                        }
+                        .boxed()
+                    })
                     .await
             }
             Side::Provider => {
@@ -364,7 +393,17 @@ impl App {
                     ));
                 }
                 self.store
-                    .write(move |w| bookings::complete(w, id, now).boxed())
+                    .write(move |w| {
+                        async move {
+                            let complete = bookings::complete(w, id, now).await?;
+                            if complete.changed {
+                                let completed = Event::booking_completed(&complete.value, now);
+                                events::record(w, &completed).await?;
+                            }
+                            Ok(complete.value)
+                        }
+                        .boxed()
+                    })
                     .await
             }
         };

@@ -36,6 +36,9 @@ impl App {
         {
             return Err(AppError::field("q", "must be at most 100 characters"));
         }
+        if search.as_deref().is_some_and(crate::domain::has_nul) {
+            return Err(AppError::field("q", crate::domain::NUL_MESSAGE));
+        }
         let rows = self
             .store
             .read(move |r| catalogue::published(r, search, provider_id, after, limit + 1).boxed())

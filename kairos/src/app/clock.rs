@@ -7,6 +7,7 @@ use std::sync::{
 };
 
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
 
 use crate::domain::clock::truncate_to_micros;
 
@@ -19,6 +20,9 @@ struct State {
     /// Stopped at `micros` (a fake for tests of rules), or the system's time plus `micros`.
     stopped: bool,
     micros: AtomicI64,
+    /// Counts moves, so work waiting for a time (a reminder, a retry) wakes when a test moves
+    /// the clock instead of sleeping through it.
+    moves: watch::Sender<u64>,
 }
 
 impl Clock {
@@ -27,6 +31,7 @@ impl Clock {
         Self(Arc::new(State {
             stopped: false,
             micros: AtomicI64::new(0),
+            moves: watch::Sender::new(0),
         }))
     }
 
@@ -35,6 +40,7 @@ impl Clock {
         Self(Arc::new(State {
             stopped: true,
             micros: AtomicI64::new(at.timestamp_micros()),
+            moves: watch::Sender::new(0),
         }))
     }
 
@@ -52,6 +58,12 @@ impl Clock {
     pub fn advance(&self, by: Duration) {
         let micros = by.num_microseconds().unwrap_or(i64::MAX);
         self.0.micros.fetch_add(micros, Ordering::AcqRel);
+        self.0.moves.send_modify(|moves| *moves += 1);
+    }
+
+    /// Changes whenever the clock is moved (never, for the system's own time).
+    pub fn moves(&self) -> watch::Receiver<u64> {
+        self.0.moves.subscribe()
     }
 }
 

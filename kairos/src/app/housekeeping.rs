@@ -5,7 +5,10 @@
 use futures_util::FutureExt;
 
 use super::{App, AppError};
-use crate::store::{bookings, idempotency};
+use crate::{
+    domain::event::Event,
+    store::{bookings, events, idempotency},
+};
 
 impl App {
     /// One pass, at the clock's now. Answers how many bookings it completed.
@@ -13,7 +16,16 @@ impl App {
         let now = self.now();
         let completed = self
             .store
-            .write(move |w| bookings::complete_ended(w, now).boxed())
+            .write(move |w| {
+                async move {
+                    let completed = bookings::complete_ended(w, now).await?;
+                    for booking in &completed {
+                        events::record(w, &Event::booking_completed(booking, now)).await?;
+                    }
+                    Ok(completed.len() as u64)
+                }
+                .boxed()
+            })
             .await?;
         if completed > 0 {
             tracing::info!(

@@ -13,6 +13,7 @@ mod error;
 mod home;
 mod housekeeping;
 mod logins;
+mod outbox;
 mod paging;
 pub mod passwords;
 mod schedule;
@@ -35,6 +36,7 @@ pub use clock::Clock;
 pub use error::{AppError, Unauthenticated};
 pub use home::Home;
 pub use logins::Issued;
+pub use outbox::{OutboxCounters, Outgoing, TryOutcome};
 pub use paging::{PageRequest, TimeRange};
 pub use schedule::CalendarFeed;
 pub use services::{
@@ -44,7 +46,10 @@ pub use services::{
 pub use sessions::{CancelledSession, NewSessions, SessionEdit};
 
 use crate::{
-    domain::user::{Role, User},
+    domain::{
+        notice::mail_host,
+        user::{Role, User},
+    },
     store::Store,
 };
 use passwords::PasswordHasher;
@@ -59,6 +64,9 @@ pub struct App {
     tokens: Arc<TokenKeys>,
     /// How clients reach this server, without a trailing slash (for links it hands out).
     public_url: Arc<str>,
+    /// The public URL's host: the right-hand side of the `Message-ID`s of mails.
+    mail_host: Arc<str>,
+    outbox_counters: Arc<OutboxCounters>,
 }
 
 impl App {
@@ -75,6 +83,8 @@ impl App {
             passwords,
             tokens: Arc::new(tokens),
             public_url: public_url.trim_end_matches('/').into(),
+            mail_host: mail_host(public_url).into(),
+            outbox_counters: Arc::default(),
         }
     }
 

@@ -12,7 +12,8 @@ use super::{
 };
 use crate::{
     domain::{
-        calendar::{CalendarEvent, render_feed},
+        booking::BookingStatus,
+        calendar::{CalendarEvent, booking_uid, describe, render_feed, session_uid},
         page::{Page, time_cursor},
         schedule::ScheduleEntry,
         user::Role,
@@ -121,6 +122,8 @@ impl App {
     ) -> Result<CalendarFeed, AppError> {
         let hash = hash_refresh_token(token);
         let since = self.now() - Duration::days(FEED_HISTORY_DAYS);
+        // The owner's pages on this server, which each event links to.
+        let pages = format!("{}/user/{}", self.public_url, user_id);
         let events = self
             .store
             .read(move |r| {
@@ -135,13 +138,19 @@ impl App {
                         schedule::session_events(r, user.id, since)
                             .await?
                             .into_iter()
-                            .map(session_event)
+                            .map(|s| {
+                                let url = format!("{pages}/services/{}", s.service_id);
+                                session_event(s, url)
+                            })
                             .collect()
                     } else {
                         schedule::booking_events(r, user.id, since)
                             .await?
                             .into_iter()
-                            .map(booking_event)
+                            .map(|b| {
+                                let url = format!("{pages}/bookings/{}", b.id);
+                                booking_event(b, url)
+                            })
                             .collect()
                     };
                     Ok(Some(events))
@@ -161,38 +170,37 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn describe(information: &str, notes: Option<&str>) -> String {
-    let mut lines: Vec<String> = serde_json::from_str(information).unwrap_or_default();
-    if let Some(notes) = notes {
-        lines.push(format!("Notes: {notes}"));
-    }
-    lines.join("\n")
+/// A feed row's information lines (JSON text as stored); unreadable text shows none.
+fn lines(information: &str) -> Vec<String> {
+    serde_json::from_str(information).unwrap_or_default()
 }
 
-fn booking_event(b: BookingEvent) -> CalendarEvent {
+fn booking_event(b: BookingEvent, url: String) -> CalendarEvent {
     CalendarEvent {
-        uid: format!("booking-{}@kairos", b.id),
+        uid: booking_uid(b.id),
         summary: b.service_name,
-        description: describe(&b.additional_information, b.notes.as_deref()),
+        description: describe(&lines(&b.additional_information), b.notes.as_deref()),
         location: b.location,
         starts_at: b.starts_at,
         ends_at: b.ends_at,
-        cancelled: b.status == "Cancelled",
+        cancelled: b.status == BookingStatus::Cancelled.as_str(),
         sequence: b.sequence,
         last_modified: b.updated_at,
+        url: Some(url),
     }
 }
 
-fn session_event(s: SessionEvent) -> CalendarEvent {
+fn session_event(s: SessionEvent, url: String) -> CalendarEvent {
     CalendarEvent {
-        uid: format!("session-{}@kairos", s.id),
+        uid: session_uid(s.id),
         summary: format!("{} ({}/{} booked)", s.service_name, s.booked, s.capacity),
-        description: describe(&s.additional_information, None),
+        description: describe(&lines(&s.additional_information), None),
         location: s.location,
         starts_at: s.starts_at,
         ends_at: s.ends_at,
         cancelled: s.status == "cancelled",
         sequence: s.sequence,
         last_modified: s.updated_at,
+        url: Some(url),
     }
 }

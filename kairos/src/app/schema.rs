@@ -3,7 +3,10 @@
 
 use utoipa::openapi::{Array, ArrayBuilder, Object, ObjectBuilder, Type, schema::SchemaType};
 
-use crate::domain::session::{INFO_ITEM_MAX, INFO_ITEMS_MAX};
+use crate::domain::{
+    service::{REMINDER_RANGE, REMINDERS_MAX},
+    session::{INFO_ITEM_MAX, INFO_ITEMS_MAX},
+};
 
 /// An optional time zone field: one of the IANA names the server's time zone database knows,
 /// so a client (or a fuzzer) can tell a valid value from the document alone; `null` leaves it
@@ -35,5 +38,20 @@ pub fn information_lines() -> Array {
                 .max_length(Some(INFO_ITEM_MAX)),
         )
         .max_items(Some(INFO_ITEMS_MAX))
+        .build()
+}
+
+/// `reminderMinutes`: up to 3 distinct whole minutes before the start, each 1 to 43,200.
+pub fn reminder_minutes() -> Array {
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(REMINDER_RANGE.0 as f64))
+                .maximum(Some(REMINDER_RANGE.1 as f64)),
+        )
+        .max_items(Some(REMINDERS_MAX))
+        .unique_items(true)
+        .examples([serde_json::json!([1440, 60])])
         .build()
 }

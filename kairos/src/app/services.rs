@@ -11,6 +11,7 @@ use super::{App, AppError, Caller, PageRequest};
 use crate::{
     domain::{
         booking::{Booking, checked_reason},
+        event::{Event, EventType},
         id::new_id,
         page::Page,
         refusal::Refusal,
@@ -23,7 +24,7 @@ use crate::{
     },
     store::{
         booking_lists::{self, BookingFilter, Perspective},
-        catalogue,
+        catalogue, events,
         services::{self, Withdrawal},
         sessions,
     },
@@ -56,6 +57,10 @@ macro_rules! service_fields {
             pub booking_notice_minutes: Option<i64>,
             #[schema(minimum = 0, maximum = 527040)]
             pub cancellation_notice_minutes: Option<i64>,
+            /// Minutes before the start at which each booking is reminded by mail (at most 3,
+            /// each 1 to 43,200; `[]` for none). Default `[1440]`.
+            #[schema(schema_with = super::schema::reminder_minutes)]
+            pub reminder_minutes: Option<Vec<i64>>,
         }
 
         impl $name {
@@ -70,6 +75,7 @@ macro_rules! service_fields {
                     time_zone: self.time_zone,
                     booking_notice_minutes: self.booking_notice_minutes,
                     cancellation_notice_minutes: self.cancellation_notice_minutes,
+                    reminder_minutes: self.reminder_minutes,
                 }
             }
         }
@@ -189,7 +195,19 @@ impl App {
             let (new_id, provider_id) = (new_id(), provider.id);
             let service = self
                 .store
-                .write(move |w| services::insert(w, new_id, provider_id, spec, status, now).boxed())
+                .write(move |w| {
+                    async move {
+                        let service =
+                            services::insert(w, new_id, provider_id, spec, status, now).await?;
+                        if service.status == ServiceStatus::Published {
+                            let published =
+                                Event::service(EventType::ServicePublished, &service, now);
+                            events::record(w, &published).await?;
+                        }
+                        Ok(service)
+                    }
+                    .boxed()
+                })
                 .await?;
             return Ok((service, true));
         };
@@ -229,8 +247,20 @@ impl App {
             .apply(changes)
             .map_err(AppError::Validation)?;
         let (id, seen, now) = (current.id, current.updated_at, self.now());
+        let publishes =
+            current.status == ServiceStatus::Draft && status == Some(ServiceStatus::Published);
         self.store
-            .write(move |w| services::update(w, id, spec, status, seen, now).boxed())
+            .write(move |w| {
+                async move {
+                    let service = services::update(w, id, spec, status, seen, now).await?;
+                    if publishes {
+                        let published = Event::service(EventType::ServicePublished, &service, now);
+                        events::record(w, &published).await?;
+                    }
+                    Ok(service)
+                }
+                .boxed()
+            })
             .await
             .map_err(AppError::or_missing("service"))
     }
@@ -251,14 +281,41 @@ impl App {
             let service = self.owned_service(&user, service_id).await?;
             let reason = checked_reason(reason)?
                 .unwrap_or_else(|| "The provider withdrew this service.".into());
+            let provider_id = user.id;
             let outcome = self
                 .store
-                .write(move |w| services::withdraw(w, service.id, reason, now).boxed())
+                .write(move |w| {
+                    async move {
+                        let withdrawal = services::withdraw(w, service.id, reason, now).await?;
+                        let Withdrawal::Archived {
+                            service,
+                            sessions,
+                            bookings,
+                        } = &withdrawal
+                        else {
+                            return Ok(withdrawal);
+                        };
+                        let archived = Event::service(EventType::ServiceArchived, service, now);
+                        let cancelled_sessions = sessions.iter().map(|s| {
+                            Event::session(EventType::SessionCancelled, s, provider_id, now)
+                        });
+                        let cancelled_bookings =
+                            bookings.iter().map(|b| Event::booking_cancelled(b, now));
+                        let told: Vec<Event> = [archived]
+                            .into_iter()
+                            .chain(cancelled_sessions)
+                            .chain(cancelled_bookings)
+                            .collect();
+                        events::record_all(w, &told).await?;
+                        Ok(withdrawal)
+                    }
+                    .boxed()
+                })
                 .await
                 .map_err(AppError::or_missing("service"))?;
             let (result, cancelled_bookings) = match outcome {
-                Withdrawal::Archived { cancelled_bookings } => {
-                    (RemovalResult::Archived, cancelled_bookings)
+                Withdrawal::Archived { bookings, .. } => {
+                    (RemovalResult::Archived, bookings.len() as u64)
                 }
                 Withdrawal::Deleted => (RemovalResult::Deleted, 0),
             };
@@ -280,7 +337,19 @@ impl App {
             .unwrap_or_else(|| "The customer removed themselves from this service.".into());
         let cancelled_bookings = self
             .store
-            .write(move |w| catalogue::unsubscribe(w, user_id, service_id, reason, now).boxed())
+            .write(move |w| {
+                async move {
+                    let cancelled =
+                        catalogue::unsubscribe(w, user_id, service_id, reason, now).await?;
+                    let told: Vec<Event> = cancelled
+                        .iter()
+                        .map(|b| Event::booking_cancelled(b, now))
+                        .collect();
+                    events::record_all(w, &told).await?;
+                    Ok(cancelled.len() as u64)
+                }
+                .boxed()
+            })
             .await?;
         Ok(Removal {
             service_id,

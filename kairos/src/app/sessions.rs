@@ -9,15 +9,19 @@ use uuid::Uuid;
 use super::{App, AppError, Caller, access::acting_as, bookings::Side};
 use crate::{
     domain::{
-        booking::checked_reason,
+        booking::{TimeRange, checked_reason},
         clock::truncate_to_micros,
+        event::{Event, EventType},
         id::new_id,
         refusal::Refusal,
         service::{Service, ServiceStatus},
         session::{Repeat, Session, check_session_fields, weekly_series},
         user::User,
     },
-    store::sessions::{self, NewSession, SessionChanges},
+    store::{
+        events,
+        sessions::{self, NewSession, SessionChanges},
+    },
 };
 
 /// One session, or a weekly series of them.
@@ -134,7 +138,7 @@ impl App {
         (user_id, service_id, session_id): (Uuid, Uuid, Uuid),
         edit: SessionEdit,
     ) -> Result<Session, AppError> {
-        let (_, _, current) = self
+        let (provider, _, current) = self
             .owned_session(caller, user_id, service_id, session_id)
             .await?;
         let starts_at = edit.starts_at.map_or(current.starts_at, truncate_to_micros);
@@ -160,9 +164,34 @@ impl App {
             location,
             additional_information: information,
         };
-        let now = self.now();
+        let (now, provider_id) = (self.now(), provider.id);
         self.store
-            .write(move |w| sessions::update(w, session_id, changes, now).boxed())
+            .write(move |w| {
+                async move {
+                    let update = sessions::update(w, session_id, changes, now).await?;
+                    if let Some(before) = &update.moved_from {
+                        let session = &update.session;
+                        let previous = TimeRange {
+                            start: before.starts_at,
+                            end: before.ends_at,
+                        };
+                        let moved = [Event::session(
+                            EventType::SessionMoved,
+                            session,
+                            provider_id,
+                            now,
+                        )];
+                        let followed = update
+                            .moved_bookings
+                            .iter()
+                            .map(|b| Event::booking_moved(b, session.id, &previous, now));
+                        let told: Vec<Event> = moved.into_iter().chain(followed).collect();
+                        events::record_all(w, &told).await?;
+                    }
+                    Ok(update.session)
+                }
+                .boxed()
+            })
             .await
             .map_err(AppError::or_missing("session"))
     }
@@ -181,10 +210,28 @@ impl App {
         let reason = checked_reason(reason)?
             .unwrap_or_else(|| "The provider cancelled this session.".into());
         let by = acting_as(caller, &provider, Side::Provider);
-        let now = self.now();
+        let (now, provider_id) = (self.now(), provider.id);
         let (session, cancelled_bookings) = self
             .store
-            .write(move |w| sessions::cancel(w, session_id, reason, by, now).boxed())
+            .write(move |w| {
+                async move {
+                    let (session, bookings) =
+                        sessions::cancel(w, session_id, reason, by, now).await?;
+                    if session.changed {
+                        let cancelled = Event::session(
+                            EventType::SessionCancelled,
+                            &session.value,
+                            provider_id,
+                            now,
+                        );
+                        let followed = bookings.iter().map(|b| Event::booking_cancelled(b, now));
+                        let told: Vec<Event> = [cancelled].into_iter().chain(followed).collect();
+                        events::record_all(w, &told).await?;
+                    }
+                    Ok((session.value, bookings.len() as u64))
+                }
+                .boxed()
+            })
             .await
             .map_err(AppError::or_missing("session"))?;
         Ok(CancelledSession {

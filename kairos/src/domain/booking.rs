@@ -103,6 +103,11 @@ pub struct Booking {
     pub cancelled_by: Option<CancelledBy>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped on every change that calendars must pick up: the feed's and the invitations'
+    /// SEQUENCE. Not shown in answers.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub sequence: i64,
 }
 
 /// What deciding whether a session can be booked needs to know.
@@ -182,6 +187,9 @@ fn trimmed_within(
     max: usize,
 ) -> Result<Option<String>, FieldError> {
     let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_deref().is_some_and(super::has_nul) {
+        return Err(FieldError::new(field, super::NUL_MESSAGE));
+    }
     if text.as_ref().is_some_and(|t| t.chars().count() > max) {
         return Err(FieldError::new(
             field,

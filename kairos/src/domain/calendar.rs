@@ -1,7 +1,12 @@
-//! iCalendar (RFC 5545) feeds: what an event says, and the feed text built from events.
+//! iCalendar (RFC 5545): what an event says, the feed built from events, and the invitation a
+//! mail carries (iTIP, RFC 5546). A booking's VEVENT is the same in both, with the same UID and
+//! SEQUENCE, so a calendar updates one entry instead of piling up copies.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, EventLike, EventStatus};
+use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
+use uuid::Uuid;
+
+use super::booking::{Booking, BookingStatus};
 
 /// One VEVENT: a booking (for a customer) or a session (for a provider).
 #[derive(Debug, Clone)]
@@ -19,35 +24,144 @@ pub struct CalendarEvent {
     /// Bumped on every change.
     pub sequence: i64,
     pub last_modified: DateTime<Utc>,
+    /// The page of the booking or session on this server.
+    pub url: Option<String>,
+}
+
+impl CalendarEvent {
+    /// A booking's event, as its customer's feed and mails show it; `url` is its page.
+    pub fn of_booking(booking: &Booking, sequence: i64, url: Option<String>) -> Self {
+        let details = &booking.session_details;
+        Self {
+            uid: booking_uid(booking.id),
+            summary: booking.service_name.clone(),
+            description: describe(&details.additional_information, booking.notes.as_deref()),
+            location: details.location.clone(),
+            starts_at: details.time.start,
+            ends_at: details.time.end,
+            cancelled: booking.status == BookingStatus::Cancelled,
+            sequence,
+            last_modified: booking.updated_at,
+            url,
+        }
+    }
+}
+
+pub fn booking_uid(id: Uuid) -> String {
+    format!("booking-{id}@kairos")
+}
+
+pub fn session_uid(id: Uuid) -> String {
+    format!("session-{id}@kairos")
+}
+
+/// The event's description: the session's information lines, then the customer's notes.
+pub fn describe(information: &[String], notes: Option<&str>) -> String {
+    let mut lines = information.to_vec();
+    if let Some(notes) = notes {
+        lines.push(format!("Notes: {notes}"));
+    }
+    lines.join("\n")
+}
+
+/// A calendar that names Kairos as its producer.
+fn calendar() -> Calendar {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new(
+            "PRODID",
+            concat!("-//Kairos//Kairos ", env!("CARGO_PKG_VERSION"), "//EN"),
+        ))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"));
+    calendar
+}
+
+fn vevent(event: &CalendarEvent) -> icalendar::Event {
+    let mut vevent = icalendar::Event::new();
+    vevent
+        .uid(&event.uid)
+        .summary(&event.summary)
+        .starts(event.starts_at)
+        .ends(event.ends_at)
+        .timestamp(event.last_modified)
+        .last_modified(event.last_modified)
+        .sequence(u32::try_from(event.sequence).unwrap_or(u32::MAX))
+        .status(if event.cancelled {
+            EventStatus::Cancelled
+        } else {
+            EventStatus::Confirmed
+        });
+    if !event.description.is_empty() {
+        vevent.description(&event.description);
+    }
+    if !event.location.is_empty() {
+        vevent.location(&event.location);
+    }
+    if let Some(url) = &event.url {
+        vevent.url(url);
+    }
+    vevent
 }
 
 /// The feed. Times are written in UTC; `DTSTAMP` is the event's last change, so the text (and its
 /// ETag) changes only when an event does.
 pub fn render_feed(name: &str, events: &[CalendarEvent]) -> String {
-    let mut calendar = Calendar::new();
+    let mut calendar = calendar();
     calendar.name(name);
     for event in events {
-        let mut vevent = icalendar::Event::new();
-        vevent
-            .uid(&event.uid)
-            .summary(&event.summary)
-            .starts(event.starts_at)
-            .ends(event.ends_at)
-            .timestamp(event.last_modified)
-            .last_modified(event.last_modified)
-            .sequence(u32::try_from(event.sequence).unwrap_or(u32::MAX))
-            .status(if event.cancelled {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Confirmed
-            });
-        if !event.description.is_empty() {
-            vevent.description(&event.description);
-        }
-        if !event.location.is_empty() {
-            vevent.location(&event.location);
-        }
-        calendar.push(vevent.done());
+        calendar.push(vevent(event).done());
     }
+    calendar.done().to_string()
+}
+
+/// What an invitation asks of the calendar that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Add the event, or update it (a higher SEQUENCE).
+    Request,
+    /// Remove it.
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// An iTIP message (RFC 5546) for one event: `METHOD` inside, the sending address as
+/// `ORGANIZER`, the customer as `ATTENDEE`.
+pub fn render_invitation(
+    method: Method,
+    event: &CalendarEvent,
+    organizer: &str,
+    attendee: &str,
+) -> String {
+    let mut calendar = calendar();
+    calendar.append_property(Property::new("METHOD", method.as_str()));
+    let mut vevent = vevent(event);
+    vevent.append_property(
+        Property::new("ORGANIZER", format!("mailto:{organizer}"))
+            .add_parameter("CN", "Kairos")
+            .done(),
+    );
+    vevent.append_property(
+        Property::new("ATTENDEE", format!("mailto:{attendee}"))
+            .add_parameter("ROLE", "REQ-PARTICIPANT")
+            .add_parameter(
+                "PARTSTAT",
+                match method {
+                    Method::Request => "ACCEPTED",
+                    Method::Cancel => "DECLINED",
+                },
+            )
+            .add_parameter("RSVP", "FALSE")
+            .done(),
+    );
+    calendar.push(vevent.done());
     calendar.done().to_string()
 }

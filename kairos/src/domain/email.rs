@@ -42,9 +42,11 @@ impl Email {
     }
 }
 
-/// The key for looking an account up by whatever a person typed at login, valid or not.
+/// The key for looking an account up by whatever a person typed at login, valid or not. A NUL
+/// (which no address holds, and PostgreSQL cannot store) becomes U+FFFD, so such a key finds no
+/// account on either backend.
 pub fn lookup_key(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    raw.trim().replace('\0', "\u{FFFD}").to_lowercase()
 }
 
 #[cfg(test)]
@@ -68,6 +70,7 @@ mod tests {
             "@example.org",
             "ann@localhost",
             "Ann <ann@x.org>",
+            "ann\0@example.org",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }

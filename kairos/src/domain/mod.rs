@@ -5,7 +5,11 @@ pub mod booking;
 pub mod calendar;
 pub mod clock;
 pub mod email;
+pub mod event;
 pub mod id;
+pub mod local_time;
+pub mod notice;
+pub mod outbox;
 pub mod page;
 pub mod password;
 pub mod refusal;
@@ -31,3 +35,11 @@ impl FieldError {
         }
     }
 }
+
+/// What every text a person types must not hold: NUL, which PostgreSQL cannot store (and no one
+/// types on purpose). Checked with the field's other limits, so both backends refuse it alike.
+pub fn has_nul(text: &str) -> bool {
+    text.contains('\0')
+}
+
+pub const NUL_MESSAGE: &str = "must not contain NUL characters";

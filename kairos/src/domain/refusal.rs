@@ -37,6 +37,7 @@ pub enum Refusal {
     CannotDemoteSelf,
     ProviderOnly,
     CustomerOnly,
+    MessageNotFailed,
 }
 
 impl Refusal {
@@ -64,6 +65,7 @@ impl Refusal {
             Refusal::CannotDemoteSelf => "cannot_demote_self",
             Refusal::ProviderOnly => "provider_only",
             Refusal::CustomerOnly => "customer_only",
+            Refusal::MessageNotFailed => "message_not_failed",
         }
     }
 
@@ -84,7 +86,8 @@ impl Refusal {
             | Refusal::EditConflict
             | Refusal::IdempotencyKeyInUse
             | Refusal::SessionEnded
-            | Refusal::CannotDemoteSelf => RefusalKind::Conflict,
+            | Refusal::CannotDemoteSelf
+            | Refusal::MessageNotFailed => RefusalKind::Conflict,
             // The caller may not do this to this thing, whatever its state.
             Refusal::OwnService | Refusal::ProviderOnly | Refusal::CustomerOnly => {
                 RefusalKind::NotAllowed
@@ -142,6 +145,9 @@ impl Refusal {
                 "Only the provider marks a booking Completed; to cancel, use cancel.".into()
             }
             Refusal::CustomerOnly => "Only the customer moves a booking or edits its notes.".into(),
+            Refusal::MessageNotFailed => {
+                "Only a failed message can be retried; this one is pending or sent.".into()
+            }
         }
     }
 }

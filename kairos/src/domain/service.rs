@@ -60,6 +60,10 @@ pub struct Service {
     pub booking_notice_minutes: i64,
     /// Customers cannot cancel or move a booking closer than this to the start.
     pub cancellation_notice_minutes: i64,
+    /// Each live booking is reminded by mail this many minutes before its start, once per
+    /// entry (at most 3, each 1 to 43,200); `[]` for none.
+    #[schema(max_items = 3, example = json!([1440, 60]))]
+    pub reminder_minutes: Vec<i64>,
     pub created_at: DateTime<Utc>,
     /// Edits compare it, so two editors at once cannot overwrite each other unseen.
     pub updated_at: DateTime<Utc>,
@@ -89,6 +93,7 @@ pub struct ServiceSpec {
     pub time_zone: String,
     pub booking_notice_minutes: i64,
     pub cancellation_notice_minutes: i64,
+    pub reminder_minutes: Vec<i64>,
 }
 
 /// Changes to some of a service's fields; absent fields keep their value.
@@ -102,6 +107,7 @@ pub struct ServiceChanges {
     pub time_zone: Option<String>,
     pub booking_notice_minutes: Option<i64>,
     pub cancellation_notice_minutes: Option<i64>,
+    pub reminder_minutes: Option<Vec<i64>>,
 }
 
 pub const NAME_MAX: usize = 120;
@@ -111,6 +117,11 @@ pub const DURATION_RANGE: (i64, i64) = (5, 24 * 60);
 pub const CAPACITY_RANGE: (i64, i64) = (1, 10_000);
 /// Notices up to a year.
 pub const NOTICE_RANGE: (i64, i64) = (0, 366 * 24 * 60);
+/// Reminders from a minute to 30 days before the start, at most three of them.
+pub const REMINDER_RANGE: (i64, i64) = (1, 30 * 24 * 60);
+pub const REMINDERS_MAX: usize = 3;
+/// A day before: what a customer expects when the provider has said nothing.
+pub const DEFAULT_REMINDER_MINUTES: i64 = 24 * 60;
 
 impl ServiceSpec {
     /// What a new service starts from: the template's defaults.
@@ -124,6 +135,7 @@ impl ServiceSpec {
             time_zone: "UTC".to_owned(),
             booking_notice_minutes: 0,
             cancellation_notice_minutes: 0,
+            reminder_minutes: vec![DEFAULT_REMINDER_MINUTES],
         }
     }
 
@@ -137,6 +149,7 @@ impl ServiceSpec {
             time_zone: service.time_zone.clone(),
             booking_notice_minutes: service.booking_notice_minutes,
             cancellation_notice_minutes: service.cancellation_notice_minutes,
+            reminder_minutes: service.reminder_minutes.clone(),
         }
     }
 
@@ -161,6 +174,7 @@ impl ServiceSpec {
             cancellation_notice_minutes: changes
                 .cancellation_notice_minutes
                 .unwrap_or(self.cancellation_notice_minutes),
+            reminder_minutes: changes.reminder_minutes.unwrap_or(self.reminder_minutes),
         };
         let mut errors = Vec::new();
         let mut check = |ok: bool, field: &str, message: String| {
@@ -204,6 +218,33 @@ impl ServiceSpec {
             in_range(spec.cancellation_notice_minutes, NOTICE_RANGE),
             "cancellationNoticeMinutes",
             range_message(NOTICE_RANGE),
+        );
+        for (field, text) in [
+            ("name", &spec.name),
+            ("description", &spec.description),
+            ("location", &spec.location),
+            ("timeZone", &spec.time_zone),
+        ] {
+            check(!super::has_nul(text), field, super::NUL_MESSAGE.into());
+        }
+        let reminders = &spec.reminder_minutes;
+        check(
+            reminders.len() <= REMINDERS_MAX,
+            "reminderMinutes",
+            format!("at most {REMINDERS_MAX} reminders"),
+        );
+        check(
+            reminders.iter().all(|m| in_range(*m, REMINDER_RANGE)),
+            "reminderMinutes",
+            format!("each {}", range_message(REMINDER_RANGE)),
+        );
+        check(
+            reminders
+                .iter()
+                .enumerate()
+                .all(|(i, m)| !reminders[..i].contains(m)),
+            "reminderMinutes",
+            "each reminder once".into(),
         );
         check(
             jiff::tz::TimeZone::get(&spec.time_zone).is_ok(),
@@ -315,6 +356,17 @@ pub fn template_fields() -> Vec<TemplateField> {
             NOTICE_RANGE,
             "Customers cannot cancel or move a booking closer than this to the start",
         ),
+        TemplateField {
+            name: "reminderMinutes",
+            kind: "array",
+            required: false,
+            default: d.reminder_minutes.into(),
+            minimum: Some(REMINDER_RANGE.0),
+            maximum: Some(REMINDER_RANGE.1),
+            max_length: Some(REMINDERS_MAX),
+            description: "Minutes before the start at which each booking is reminded by mail \
+                          (at most 3; [] for none)",
+        },
     ]
 }
 
@@ -346,5 +398,23 @@ mod tests {
             .expect_err("invalid");
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "durationMinutes", "capacity", "timeZone"]);
+    }
+
+    #[test]
+    fn reminders_are_few_in_range_and_distinct() {
+        let with = |minutes: Vec<i64>| {
+            ServiceSpec::defaults().apply(ServiceChanges {
+                name: Some("Yoga".into()),
+                reminder_minutes: Some(minutes),
+                ..Default::default()
+            })
+        };
+        assert_eq!(ServiceSpec::defaults().reminder_minutes, [1440]);
+        assert!(with(vec![]).is_ok());
+        assert!(with(vec![1, 43_200, 60]).is_ok());
+        for bad in [vec![0], vec![43_201], vec![60, 60], vec![1, 2, 3, 4]] {
+            let errors = with(bad.clone()).expect_err("refused");
+            assert_eq!(errors[0].field, "reminderMinutes", "{bad:?}");
+        }
     }
 }

@@ -225,11 +225,17 @@ pub fn check_session_fields(
             "must be at most 200 characters",
         ));
     }
+    if super::has_nul(location) {
+        errors.push(FieldError::new("location", super::NUL_MESSAGE));
+    }
     if information.len() > INFO_ITEMS_MAX {
         errors.push(FieldError::new(
             "additionalInformation",
             format!("at most {INFO_ITEMS_MAX} items"),
         ));
+    }
+    if information.iter().any(|item| super::has_nul(item)) {
+        errors.push(FieldError::new("additionalInformation", super::NUL_MESSAGE));
     }
     if information
         .iter()

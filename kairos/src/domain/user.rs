@@ -43,6 +43,9 @@ pub struct User {
     pub role: Role,
     /// The seeds' membership flag; false unless an admin sets it.
     pub is_chirpy_red: bool,
+    /// Whether Kairos mails this user (confirmations, changes, reminders). True unless the user
+    /// turns it off.
+    pub email_notifications: bool,
     pub created_at: DateTime<Utc>,
     /// When the address, password, role or flag last changed.
     pub updated_at: DateTime<Utc>,

@@ -33,6 +33,7 @@ pub struct UserChanges {
     /// The new address and its key.
     pub email: Option<(String, String)>,
     pub password_hash: Option<String>,
+    pub email_notifications: Option<bool>,
     /// A new password ends every other login of the user; this one is kept.
     pub current_login: Uuid,
     pub now: DateTime<Utc>,
@@ -48,7 +49,7 @@ pub struct AdminChanges {
 /// The columns [`UserRow`] reads, as a literal so `concat!` can build statements from it.
 macro_rules! user_columns {
     () => {
-        "id, email, role, is_chirpy_red, created_at, updated_at"
+        "id, email, role, is_chirpy_red, email_notifications, created_at, updated_at"
     };
 }
 
@@ -58,6 +59,7 @@ pub(crate) struct UserRow {
     email: String,
     role: String,
     is_chirpy_red: bool,
+    email_notifications: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -73,6 +75,7 @@ impl Row for UserRow {
             email: self.email,
             role,
             is_chirpy_red: self.is_chirpy_red,
+            email_notifications: self.email_notifications,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -148,7 +151,8 @@ pub async fn update(w: &mut Writer, changes: UserChanges) -> Result<User, StoreE
             query(concat!(
                 "UPDATE users SET email = COALESCE($2, email), \
                  email_key = COALESCE($3, email_key), \
-                 password_hash = COALESCE($4, password_hash), updated_at = $5 \
+                 password_hash = COALESCE($4, password_hash), \
+                 email_notifications = COALESCE($6, email_notifications), updated_at = $5 \
                  WHERE id = $1 RETURNING ",
                 user_columns!()
             ))
@@ -156,7 +160,8 @@ pub async fn update(w: &mut Writer, changes: UserChanges) -> Result<User, StoreE
             .bind(email)
             .bind(email_key)
             .bind(changes.password_hash)
-            .bind(changes.now),
+            .bind(changes.now)
+            .bind(changes.email_notifications),
         )
         .await
         .map_err(on_violation(

@@ -11,7 +11,7 @@ use crate::domain::booking::{Booking, BookingStatus, CancelledBy, SessionDetails
 macro_rules! booking_select {
     () => {
         "SELECT b.id, b.user_id, b.service_id, b.session_id, b.provider_id, b.status, b.notes, \
-         b.cancellation_reason, b.cancelled_by, b.created_at, b.updated_at, s.starts_at, \
+         b.cancellation_reason, b.cancelled_by, b.created_at, b.updated_at, b.sequence, s.starts_at, \
          s.ends_at, s.location, s.additional_information, svc.time_zone, \
          svc.name AS service_name \
          FROM bookings b JOIN sessions s ON s.id = b.session_id \
@@ -33,6 +33,7 @@ pub(crate) struct BookingRow {
     cancelled_by: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    sequence: i64,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     location: String,
@@ -76,6 +77,7 @@ impl Row for BookingRow {
             cancelled_by,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            sequence: self.sequence,
         })
     }
 }

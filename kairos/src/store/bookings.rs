@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    Constraint, Read, StoreError, Writer,
+    Changed, Constraint, Read, StoreError, Writer,
     booking_rows::{BookingRow, booking_select},
     on_violation, query,
     services::release_seats,
@@ -43,15 +43,19 @@ pub struct BookingChange {
     pub hold_to_notice: bool,
 }
 
-/// Marks pending bookings of ended sessions Completed. Safe to run on several instances at
-/// once: each booking changes once.
-pub async fn complete_ended(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let completed = w
-        .execute(
+/// Marks pending bookings of ended sessions Completed, answering them as they now are. Safe to
+/// run on several instances at once: each booking changes once, and only the instance that
+/// changed it answers it.
+pub async fn complete_ended(
+    w: &mut Writer,
+    now: DateTime<Utc>,
+) -> Result<Vec<Booking>, StoreError> {
+    let completed: Vec<(Uuid,)> = w
+        .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, \
                  updated_at = $1 WHERE status = 'Pending' AND session_id IN \
-                 (SELECT id FROM sessions WHERE settled = FALSE AND ends_at <= $1)",
+                 (SELECT id FROM sessions WHERE settled = FALSE AND ends_at <= $1) RETURNING id",
             )
             .bind(now),
         )
@@ -61,7 +65,7 @@ pub async fn complete_ended(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, S
             .bind(now),
     )
     .await?;
-    Ok(completed)
+    reread_all(w, completed.into_iter().map(|(id,)| id)).await
 }
 
 const BY_ID: &str = concat!(booking_select!(), "WHERE b.id = $1");
@@ -79,6 +83,35 @@ async fn reread(w: &mut Writer, id: Uuid) -> Result<Booking, StoreError> {
     by_id(w, id)
         .await?
         .ok_or_else(|| StoreError::missing(format!("booking {id}, just changed")))
+}
+
+/// The bookings as they now are, after a change to them in this transaction. One read each:
+/// only changes to many bookings at once (a session cancelled, a service withdrawn, the
+/// housekeeping pass) call this, and those are rare.
+pub(crate) async fn reread_all(
+    w: &mut Writer,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<Booking>, StoreError> {
+    let mut bookings = Vec::new();
+    for id in ids {
+        bookings.push(reread(w, id).await?);
+    }
+    Ok(bookings)
+}
+
+/// The live (pending) bookings of a session, as they now are.
+pub async fn pending_of_session(
+    r: &mut impl Read,
+    session_id: Uuid,
+) -> Result<Vec<Booking>, StoreError> {
+    r.fetch_values::<BookingRow>(
+        query(concat!(
+            booking_select!(),
+            "WHERE b.session_id = $1 AND b.status = 'Pending' ORDER BY b.id"
+        ))
+        .bind(session_id),
+    )
+    .await
 }
 
 /// What deciding whether a session can be booked needs, read in the booking's transaction.
@@ -239,6 +272,7 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         cancelled_by: None,
         created_at: new.now,
         updated_at: new.now,
+        sequence: 0,
     };
     Ok(booking)
 }
@@ -252,10 +286,10 @@ pub async fn cancel(
     reason: Option<String>,
     hold_to_notice: bool,
     now: DateTime<Utc>,
-) -> Result<Booking, StoreError> {
+) -> Result<Changed<Booking>, StoreError> {
     let booking = existing(w, id).await?;
     match booking.status {
-        BookingStatus::Cancelled => return Ok(booking),
+        BookingStatus::Cancelled => return Ok(Changed::no(booking)),
         BookingStatus::Completed => return Err(StoreError::Refused(Refusal::BookingCompleted)),
         BookingStatus::Pending => {}
     }
@@ -264,12 +298,12 @@ pub async fn cancel(
         check_cancellation_notice(target.starts_at, target.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let freed: Vec<(Uuid,)> = w
+    let freed: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
                  cancelled_by = $3, sequence = sequence + 1, updated_at = $4 \
-                 WHERE id = $1 AND status = 'Pending' RETURNING session_id",
+                 WHERE id = $1 AND status = 'Pending' RETURNING id, session_id",
             )
             .bind(id)
             .bind(reason)
@@ -279,12 +313,15 @@ pub async fn cancel(
         .await?;
     // Nothing freed: a racing request changed it first; answer with what it is now.
     let raced = freed.is_empty();
-    release_seats(w, freed, now).await?;
+    release_seats(w, &freed, now).await?;
     let booking = reread(w, id).await?;
     if raced && booking.status == BookingStatus::Completed {
         return Err(StoreError::Refused(Refusal::BookingCompleted));
     }
-    Ok(booking)
+    Ok(Changed {
+        value: booking,
+        changed: !raced,
+    })
 }
 
 fn refuse_final(status: BookingStatus) -> Result<(), StoreError> {
@@ -295,6 +332,13 @@ fn refuse_final(status: BookingStatus) -> Result<(), StoreError> {
     }
 }
 
+/// A booking after a customer's change, and, if it moved, the booking as it was before.
+#[derive(Debug, Clone)]
+pub struct ChangedBooking {
+    pub booking: Booking,
+    pub moved_from: Option<Booking>,
+}
+
 /// Moves a pending booking to another session of its service (taking the new place and
 /// freeing the old one, or changing nothing) and/or edits its notes.
 pub async fn change(
@@ -302,12 +346,14 @@ pub async fn change(
     id: Uuid,
     change: BookingChange,
     now: DateTime<Utc>,
-) -> Result<Booking, StoreError> {
+) -> Result<ChangedBooking, StoreError> {
     let booking = existing(w, id).await?;
     refuse_final(booking.status)?;
+    let mut moved_from = None;
     // Moving to the session it is already in is a move that changes nothing.
     if let Some(new_session) = change.session_id.filter(|s| *s != booking.session_id) {
         move_booking(w, &booking, new_session, change.hold_to_notice, now).await?;
+        moved_from = Some(booking);
     }
     if let Some(notes) = change.notes {
         w.execute(
@@ -321,7 +367,10 @@ pub async fn change(
         )
         .await?;
     }
-    reread(w, id).await
+    Ok(ChangedBooking {
+        booking: reread(w, id).await?,
+        moved_from,
+    })
 }
 
 async fn move_booking(
@@ -364,16 +413,20 @@ async fn move_booking(
     // Sessions in id order, whichever way the booking moves.
     if new_session < old_session {
         take_seat(w, new_session, now).await?;
-        release_seats(w, vec![(old_session,)], now).await
+        release_seats(w, &[(booking.id, old_session)], now).await
     } else {
-        release_seats(w, vec![(old_session,)], now).await?;
+        release_seats(w, &[(booking.id, old_session)], now).await?;
         take_seat(w, new_session, now).await
     }
 }
 
 /// Marks a pending booking Completed (a cancelled one is [`Refusal::BookingCancelled`]).
-pub async fn complete(w: &mut Writer, id: Uuid, now: DateTime<Utc>) -> Result<Booking, StoreError> {
-    w.execute(
+pub async fn complete(
+    w: &mut Writer,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Changed<Booking>, StoreError> {
+    let completed = w.execute(
         query(
             "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, updated_at = $2 \
              WHERE id = $1 AND status = 'Pending'",
@@ -386,5 +439,8 @@ pub async fn complete(w: &mut Writer, id: Uuid, now: DateTime<Utc>) -> Result<Bo
     if booking.status == BookingStatus::Cancelled {
         return Err(StoreError::Refused(Refusal::BookingCancelled));
     }
-    Ok(booking)
+    Ok(Changed {
+        value: booking,
+        changed: completed == 1,
+    })
 }

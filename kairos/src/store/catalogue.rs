@@ -4,10 +4,15 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    Read, StoreError, Writer, query,
+    Read, StoreError, Writer,
+    bookings::reread_all,
+    query,
     services::{ServiceRow, release_seats, service_columns},
 };
-use crate::domain::{booking::check_cancellation_notice, service::Service};
+use crate::domain::{
+    booking::{Booking, check_cancellation_notice},
+    service::Service,
+};
 
 /// The services a customer is subscribed to, newest first.
 pub async fn subscribed(
@@ -87,14 +92,15 @@ struct PendingStart {
 }
 
 /// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or
-/// nothing (a booking inside the cancellation notice refuses the whole operation).
+/// nothing (a booking inside the cancellation notice refuses the whole operation). Answers the
+/// bookings it cancelled, as they now are.
 pub async fn unsubscribe(
     w: &mut Writer,
     user_id: Uuid,
     service_id: Uuid,
     reason: String,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<Booking>, StoreError> {
     let pending: Vec<PendingStart> = w
         .fetch_all(
             query(
@@ -110,13 +116,13 @@ pub async fn unsubscribe(
         check_cancellation_notice(booking.starts_at, booking.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let freed: Vec<(Uuid,)> = w
+    let freed: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $3, \
                  cancelled_by = 'customer', sequence = sequence + 1, updated_at = $4 \
                  WHERE user_id = $1 AND service_id = $2 AND status = 'Pending' \
-                 RETURNING session_id",
+                 RETURNING id, session_id",
             )
             .bind(user_id)
             .bind(service_id)
@@ -124,13 +130,12 @@ pub async fn unsubscribe(
             .bind(now),
         )
         .await?;
-    let cancelled = freed.len() as u64;
-    release_seats(w, freed, now).await?;
+    release_seats(w, &freed, now).await?;
     w.execute(
         query("DELETE FROM subscriptions WHERE user_id = $1 AND service_id = $2")
             .bind(user_id)
             .bind(service_id),
     )
     .await?;
-    Ok(cancelled)
+    reread_all(w, freed.into_iter().map(|(booking, _)| booking)).await
 }

@@ -118,6 +118,9 @@ pub struct Writer {
     /// Set by operations that end logins or change users, so cached logins are forgotten once
     /// the transaction commits.
     pub(crate) logins_changed: bool,
+    /// Set by operations that leave work for the outbox (an event, a message), so its worker is
+    /// woken once the transaction commits.
+    pub(crate) outbox_changed: bool,
 }
 
 impl Writer {
@@ -125,6 +128,7 @@ impl Writer {
         Self {
             conn,
             logins_changed: false,
+            outbox_changed: false,
         }
     }
 
@@ -135,6 +139,11 @@ impl Writer {
     /// Cached logins must not outlive this transaction: it ends logins or changes who a user is.
     pub(crate) fn forget_cached_logins(&mut self) {
         self.logins_changed = true;
+    }
+
+    /// The outbox has new work once this transaction commits.
+    pub(crate) fn outbox_changed(&mut self) {
+        self.outbox_changed = true;
     }
 }
 

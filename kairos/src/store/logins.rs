@@ -106,7 +106,8 @@ pub(crate) async fn principal(
 ) -> Result<Option<(User, DateTime<Utc>)>, StoreError> {
     r.fetch_optional::<PrincipalRow>(
         query(
-            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.created_at, u.updated_at, \
+            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.email_notifications, u.created_at, \
+             u.updated_at, \
              l.expires_at FROM logins l JOIN users u ON u.id = l.user_id \
              WHERE l.id = $1 AND l.user_id = $2 AND l.revoked_at IS NULL AND l.expires_at > $3",
         )

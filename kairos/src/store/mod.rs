@@ -11,13 +11,16 @@ mod booking_rows;
 pub mod bookings;
 pub mod catalogue;
 mod conn;
+pub mod events;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod idempotency;
 pub mod logins;
+pub mod messages;
 pub mod postgres;
 mod principals;
 mod query;
+pub mod reminders;
 pub mod schedule;
 pub mod services;
 pub mod sessions;
@@ -28,6 +31,7 @@ use std::{path::Path, sync::Arc};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, future::BoxFuture};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use conn::{Read, Reader, Writer};
@@ -46,6 +50,15 @@ struct Inner {
     db: Db,
     /// Live logins, cached only where this process alone can end them (SQLite).
     logins: Arc<PrincipalCache>,
+    /// Told after every commit that left work for the outbox.
+    outbox: Arc<Notify>,
+}
+
+/// What a committed transaction leaves to do once it is durable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Committed {
+    pub logins_changed: bool,
+    pub outbox_changed: bool,
 }
 
 enum Db {
@@ -56,14 +69,16 @@ enum Db {
 impl Store {
     /// Opens the database, runs its migrations and returns the store over it.
     pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Self> {
+        let outbox = Arc::new(Notify::new());
         let (db, logins) = match location {
             Location::Sqlite(path) => {
                 // One server per database file: every write that ends a login is this
                 // process's own, so live logins may be cached.
                 let logins = Arc::new(PrincipalCache::new(true));
-                let sqlite = sqlite::Sqlite::open(path, pool_size, Arc::clone(&logins))
-                    .await
-                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                let sqlite =
+                    sqlite::Sqlite::open(path, pool_size, Arc::clone(&logins), Arc::clone(&outbox))
+                        .await
+                        .with_context(|| format!("opening SQLite database {}", path.display()))?;
                 (Db::Sqlite(sqlite), logins)
             }
             Location::Postgres(url) => {
@@ -74,7 +89,7 @@ impl Store {
             }
         };
         Ok(Self {
-            inner: Arc::new(Inner { db, logins }),
+            inner: Arc::new(Inner { db, logins, outbox }),
         })
     }
 
@@ -98,16 +113,25 @@ impl Store {
         F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         match &self.inner.db {
-            // Its writer forgets cached logins itself, before it answers.
+            // Its writer forgets cached logins and wakes the outbox itself, before it answers.
             Db::Sqlite(db) => db.write(op).await,
             Db::Postgres(db) => {
-                let (value, logins_changed) = db.write(op).await?;
-                if logins_changed {
+                let (value, committed) = db.write(op).await?;
+                if committed.logins_changed {
                     self.inner.logins.clear();
+                }
+                if committed.outbox_changed {
+                    self.inner.outbox.notify_one();
                 }
                 Ok(value)
             }
         }
+    }
+
+    /// Notified after each commit that left work for the outbox (new events or messages): the
+    /// outbox worker waits on it.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        Arc::clone(&self.inner.outbox)
     }
 
     /// The user behind a live login (not ended, not expired), from the cache when it knows it.
@@ -146,6 +170,11 @@ impl Store {
         }
     }
 
+    /// Whether this is the embedded database, which one process alone writes.
+    pub fn is_embedded(&self) -> bool {
+        matches!(self.inner.db, Db::Sqlite(_))
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match &self.inner.db {
             Db::Sqlite(_) => "sqlite",
@@ -158,6 +187,23 @@ impl Store {
         match &self.inner.db {
             Db::Sqlite(db) => Some(db.writer_counts()),
             Db::Postgres(_) => None,
+        }
+    }
+}
+
+/// What a change did: the thing as it now is, and whether this call changed it (false: it was
+/// so already, and nothing was written, so nothing is to be told).
+#[derive(Debug, Clone)]
+pub struct Changed<T> {
+    pub value: T,
+    pub changed: bool,
+}
+
+impl<T> Changed<T> {
+    pub fn no(value: T) -> Self {
+        Self {
+            value,
+            changed: false,
         }
     }
 }

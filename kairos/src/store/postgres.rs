@@ -11,7 +11,7 @@ use sqlx::{
 };
 
 use super::{
-    Constraint, PoolStats, StoreError,
+    Committed, Constraint, PoolStats, StoreError,
     conn::{Conn, Reader, Writer},
     query::{Query, Record, bind_args, query},
 };
@@ -90,8 +90,9 @@ impl Postgres {
         op(&mut Reader(Conn::Postgres(PgConn::Pooled(conn)))).await
     }
 
-    /// Runs `op` in a transaction; answers whether it changed logins along with its result.
-    pub async fn write<T, F>(&self, op: F) -> Result<(T, bool), StoreError>
+    /// Runs `op` in a transaction; answers what it left for after the commit along with its
+    /// result.
+    pub async fn write<T, F>(&self, op: F) -> Result<(T, Committed), StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
@@ -105,7 +106,11 @@ impl Postgres {
         match result {
             Ok(value) => {
                 tx.commit().await.map_err(classify)?;
-                Ok((value, writer.logins_changed))
+                let committed = Committed {
+                    logins_changed: writer.logins_changed,
+                    outbox_changed: writer.outbox_changed,
+                };
+                Ok((value, committed))
             }
             Err(err) => {
                 let _ = tx.rollback().await;

@@ -100,6 +100,7 @@ mod tests {
             email: "a@b.co".into(),
             role: Role::Customer,
             is_chirpy_red: false,
+            email_notifications: true,
             created_at: now,
             updated_at: now,
         }

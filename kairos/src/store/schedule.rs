@@ -34,6 +34,7 @@ pub struct BookingEvent {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionEvent {
     pub id: Uuid,
+    pub service_id: Uuid,
     /// As the database spells it (`cancelled` is kept in the feed as cancelled).
     pub status: String,
     pub sequence: i64,
@@ -129,8 +130,8 @@ pub async fn session_events(
 ) -> Result<Vec<SessionEvent>, StoreError> {
     r.fetch_all(
         query(
-            "SELECT s.id, s.status, s.sequence, s.updated_at, s.starts_at, s.ends_at, \
-             s.location, s.additional_information, s.booked, s.capacity, \
+            "SELECT s.id, s.service_id, s.status, s.sequence, s.updated_at, s.starts_at, \
+             s.ends_at, s.location, s.additional_information, s.booked, s.capacity, \
              svc.name AS service_name FROM sessions s \
              JOIN services svc ON svc.id = s.service_id \
              WHERE svc.provider_id = $1 AND s.starts_at >= $2 \

@@ -3,17 +3,24 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Query, Read, Row, StoreError, Writer, query};
+use super::{Query, Read, Row, StoreError, Writer, bookings::reread_all, query};
 use crate::domain::{
+    booking::Booking,
     refusal::Refusal,
     service::{Service, ServiceCounts, ServiceSpec, ServiceStatus},
+    session::Session,
 };
 
 /// What withdrawing a service did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Withdrawal {
-    /// It had bookings: kept as archived, its pending bookings cancelled.
-    Archived { cancelled_bookings: u64 },
+    /// It had bookings: kept as archived, its future sessions and their pending bookings
+    /// cancelled (as they now are).
+    Archived {
+        service: Box<Service>,
+        sessions: Vec<Session>,
+        bookings: Vec<Booking>,
+    },
     /// It had none: gone, with its sessions.
     Deleted,
 }
@@ -22,8 +29,8 @@ pub enum Withdrawal {
 macro_rules! service_columns {
     () => {
         "id, provider_id, name, description, duration_minutes, capacity, location, time_zone, \
-         status, booking_notice_minutes, cancellation_notice_minutes, created_at, updated_at, \
-         published_at"
+         status, booking_notice_minutes, cancellation_notice_minutes, reminder_minutes, \
+         created_at, updated_at, published_at"
     };
 }
 pub(crate) use service_columns;
@@ -41,6 +48,8 @@ pub(crate) struct ServiceRow {
     status: String,
     booking_notice_minutes: i64,
     cancellation_notice_minutes: i64,
+    /// A JSON array of minutes.
+    reminder_minutes: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     published_at: Option<DateTime<Utc>>,
@@ -64,6 +73,8 @@ impl Row for ServiceRow {
             status,
             booking_notice_minutes: self.booking_notice_minutes,
             cancellation_notice_minutes: self.cancellation_notice_minutes,
+            reminder_minutes: serde_json::from_str(&self.reminder_minutes)
+                .map_err(|_| super::corrupt("reminder minutes"))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
             published_at: self.published_at,
@@ -129,9 +140,9 @@ pub async fn insert(
     let published_at = (status == ServiceStatus::Published).then_some(now);
     let insert = query(concat!(
         "INSERT INTO services (id, provider_id, name, description, duration_minutes, capacity, \
-         location, time_zone, booking_notice_minutes, cancellation_notice_minutes, status, \
-         created_at, updated_at, published_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING ",
+         location, time_zone, booking_notice_minutes, cancellation_notice_minutes, \
+         reminder_minutes, status, created_at, updated_at, published_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING ",
         service_columns!()
     ))
     .bind(id)
@@ -144,8 +155,9 @@ pub async fn insert(
 }
 
 /// Binds a spec's fields in the order the statements name them: name, description, duration,
-/// capacity, location, time zone, booking notice, cancellation notice.
+/// capacity, location, time zone, booking notice, cancellation notice, reminders.
 fn with_spec(query: Query, spec: ServiceSpec) -> Query {
+    let reminders = minutes_json(&spec.reminder_minutes);
     query
         .bind(spec.name)
         .bind(spec.description)
@@ -155,6 +167,12 @@ fn with_spec(query: Query, spec: ServiceSpec) -> Query {
         .bind(spec.time_zone)
         .bind(spec.booking_notice_minutes)
         .bind(spec.cancellation_notice_minutes)
+        .bind(reminders)
+}
+
+fn minutes_json(minutes: &[i64]) -> String {
+    let listed: Vec<String> = minutes.iter().map(i64::to_string).collect();
+    format!("[{}]", listed.join(","))
 }
 
 /// Writes the spec (and, when given, the status) if the service is unchanged since
@@ -171,11 +189,12 @@ pub async fn update(
     let update = query(concat!(
         "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
          capacity = $5, location = $6, time_zone = $7, booking_notice_minutes = $8, \
-         cancellation_notice_minutes = $9, status = COALESCE($10, status), \
-         published_at = CASE WHEN $11 AND published_at IS NULL THEN $12 \
+         cancellation_notice_minutes = $9, reminder_minutes = $10, \
+         status = COALESCE($11, status), \
+         published_at = CASE WHEN $12 AND published_at IS NULL THEN $13 \
                         ELSE published_at END, \
-         updated_at = $12 \
-         WHERE id = $1 AND updated_at = $13 AND status <> 'archived' RETURNING ",
+         updated_at = $13 \
+         WHERE id = $1 AND updated_at = $14 AND status <> 'archived' RETURNING ",
         service_columns!()
     ))
     .bind(id);
@@ -218,53 +237,73 @@ pub async fn withdraw(
             .await?;
         return Ok(Withdrawal::Deleted);
     }
-    w.execute(
-        query("UPDATE services SET status = 'archived', updated_at = $2 WHERE id = $1")
+    let service = w
+        .fetch_one::<ServiceRow>(
+            query(concat!(
+                "UPDATE services SET status = 'archived', updated_at = $2 WHERE id = $1 \
+                 RETURNING ",
+                service_columns!()
+            ))
             .bind(id)
             .bind(now),
-    )
-    .await?;
+        )
+        .await?
+        .value()?;
     // Closing the sessions first means a booking racing with this either committed before (and
     // is cancelled below) or finds its session closed.
-    w.execute(
-        query(
-            "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
-             sequence = sequence + 1, updated_at = $3 \
-             WHERE service_id = $1 AND status = 'scheduled' AND ends_at > $3",
+    let closed: Vec<(Uuid,)> = w
+        .fetch_all(
+            query(
+                "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
+                 sequence = sequence + 1, updated_at = $3 \
+                 WHERE service_id = $1 AND status = 'scheduled' AND ends_at > $3 RETURNING id",
+            )
+            .bind(id)
+            .bind(reason.clone())
+            .bind(now),
         )
-        .bind(id)
-        .bind(reason.clone())
-        .bind(now),
-    )
-    .await?;
-    let freed: Vec<(Uuid,)> = w
+        .await?;
+    let freed: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
                  cancelled_by = 'provider', sequence = sequence + 1, updated_at = $3 \
                  WHERE service_id = $1 AND status = 'Pending' AND session_id IN \
                  (SELECT id FROM sessions WHERE service_id = $1 AND ends_at > $3) \
-                 RETURNING session_id",
+                 RETURNING id, session_id",
             )
             .bind(id)
             .bind(reason)
             .bind(now),
         )
         .await?;
-    let cancelled = freed.len() as u64;
-    release_seats(w, freed, now).await?;
+    release_seats(w, &freed, now).await?;
+    let mut sessions = Vec::with_capacity(closed.len());
+    for (session_id,) in closed {
+        sessions.push(
+            super::sessions::by_id(w, session_id)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::missing(format!("session {session_id}, just cancelled"))
+                })?,
+        );
+    }
+    let bookings = reread_all(w, freed.into_iter().map(|(booking, _)| booking)).await?;
     Ok(Withdrawal::Archived {
-        cancelled_bookings: cancelled,
+        service: Box::new(service),
+        sessions,
+        bookings,
     })
 }
 
-/// Gives back one seat per cancelled booking, in the session each was for.
+/// Gives back one seat per cancelled booking, in the session each was for: `freed` holds
+/// (booking, session) pairs, as the cancelling statements return them.
 pub(crate) async fn release_seats(
     w: &mut Writer,
-    sessions: Vec<(Uuid,)>,
+    freed: &[(Uuid, Uuid)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for (session_id,) in sessions {
+    for &(_, session_id) in freed {
         w.execute(
             query(
                 "UPDATE sessions SET booked = booked - 1, sequence = sequence + 1, \

@@ -4,10 +4,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    Constraint, Read, Row, StoreError, Writer, on_violation, query, services::release_seats,
+    Changed, Constraint, Read, Row, StoreError, Writer,
+    bookings::{pending_of_session, reread_all},
+    on_violation, query,
+    services::release_seats,
 };
 use crate::domain::{
-    booking::CancelledBy,
+    booking::{Booking, CancelledBy},
     page::TimeCursor,
     refusal::Refusal,
     service::ServiceStatus,
@@ -169,6 +172,15 @@ pub async fn add(
     Ok(added)
 }
 
+/// A session after an edit, and, if the edit moved it, what it was and its pending bookings
+/// (which followed it) as they now are.
+#[derive(Debug, Clone)]
+pub struct SessionUpdate {
+    pub session: Session,
+    pub moved_from: Option<Session>,
+    pub moved_bookings: Vec<Booking>,
+}
+
 /// Moves or edits a scheduled session; its live bookings follow. Capacity cannot go below the
 /// places already booked ([`Refusal::CapacityBelowBooked`]).
 pub async fn update(
@@ -176,7 +188,7 @@ pub async fn update(
     id: Uuid,
     changes: SessionChanges,
     now: DateTime<Utc>,
-) -> Result<Session, StoreError> {
+) -> Result<SessionUpdate, StoreError> {
     let current = by_id(w, id).await?.ok_or(StoreError::NotFound)?;
     if current.status == SessionStatus::Cancelled {
         return Err(StoreError::Refused(Refusal::SessionCancelled));
@@ -217,20 +229,33 @@ pub async fn update(
         )
         .await?;
     }
-    row.value()
+    let session = row.value()?;
+    if !moved {
+        return Ok(SessionUpdate {
+            session,
+            moved_from: None,
+            moved_bookings: Vec::new(),
+        });
+    }
+    Ok(SessionUpdate {
+        moved_bookings: pending_of_session(w, id).await?,
+        moved_from: Some(current),
+        session,
+    })
 }
 
-/// Cancels a session that has not ended, and its pending bookings with the reason.
+/// Cancels a session that has not ended, and its pending bookings with the reason. Answers the
+/// session and the bookings it cancelled, as they now are (none if it was cancelled already).
 pub async fn cancel(
     w: &mut Writer,
     id: Uuid,
     reason: String,
     by: CancelledBy,
     now: DateTime<Utc>,
-) -> Result<(Session, u64), StoreError> {
+) -> Result<(Changed<Session>, Vec<Booking>), StoreError> {
     let current = by_id(w, id).await?.ok_or(StoreError::NotFound)?;
     if current.status == SessionStatus::Cancelled {
-        return Ok((current, 0));
+        return Ok((Changed::no(current), Vec::new()));
     }
     if current.ends_at <= now {
         return Err(StoreError::Refused(Refusal::SessionEnded));
@@ -245,12 +270,12 @@ pub async fn cancel(
         .bind(now),
     )
     .await?;
-    let freed: Vec<(Uuid,)> = w
+    let freed: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
                  cancelled_by = $3, sequence = sequence + 1, updated_at = $4 \
-                 WHERE session_id = $1 AND status = 'Pending' RETURNING session_id",
+                 WHERE session_id = $1 AND status = 'Pending' RETURNING id, session_id",
             )
             .bind(id)
             .bind(reason)
@@ -258,10 +283,16 @@ pub async fn cancel(
             .bind(now),
         )
         .await?;
-    let cancelled = freed.len() as u64;
-    release_seats(w, freed, now).await?;
+    release_seats(w, &freed, now).await?;
     let session = by_id(w, id)
         .await?
         .ok_or_else(|| StoreError::missing(format!("session {id}, just cancelled")))?;
-    Ok((session, cancelled))
+    let bookings = reread_all(w, freed.into_iter().map(|(booking, _)| booking)).await?;
+    Ok((
+        Changed {
+            value: session,
+            changed: true,
+        },
+        bookings,
+    ))
 }

@@ -34,9 +34,10 @@ async fn sign_up_creates_a_customer_with_a_hashed_password(app: TestApp) {
         .collect();
     assert_eq!(
         keys.len(),
-        6,
-        "exactly the contract's user fields: {keys:?}"
+        7,
+        "exactly the contract's user fields (part two adds emailNotifications): {keys:?}"
     );
+    assert_eq!(body["emailNotifications"], true, "mail is on by default");
     assert_eq!(body["email"], email);
     assert_eq!(body["role"], "customer");
     assert_eq!(body["isChirpyRed"], false);

@@ -51,8 +51,15 @@ async fn the_template_lists_every_field_with_defaults_and_limits(app: TestApp) {
             "location",
             "timeZone",
             "bookingNoticeMinutes",
-            "cancellationNoticeMinutes"
+            "cancellationNoticeMinutes",
+            "reminderMinutes"
         ]
+    );
+    let reminders = &template["fields"][8];
+    assert_eq!(reminders["default"], serde_json::json!([1440]));
+    assert_eq!(
+        (reminders["minimum"].as_i64(), reminders["maximum"].as_i64()),
+        (Some(1), Some(43_200))
     );
     let duration = &template["fields"][2];
     assert_eq!(

@@ -78,22 +78,26 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
         let rules = [
             (
                 "ServiceDraft",
-                [("name", Type::String), ("id", Type::String)],
+                &[("name", Type::String), ("id", Type::String)][..],
                 Combine::AtLeastOne,
             ),
             (
                 "Repeat",
-                [("until", Type::String), ("count", Type::Integer)],
+                &[("until", Type::String), ("count", Type::Integer)][..],
                 Combine::ExactlyOne,
             ),
             (
                 "AccountChanges",
-                [("email", Type::String), ("password", Type::String)],
+                &[
+                    ("email", Type::String),
+                    ("password", Type::String),
+                    ("emailNotifications", Type::Boolean),
+                ][..],
                 Combine::AtLeastOne,
             ),
             (
                 "UserChangesByAdmin",
-                [("role", Type::String), ("isChirpyRed", Type::Boolean)],
+                &[("role", Type::String), ("isChirpyRed", Type::Boolean)][..],
                 Combine::AtLeastOne,
             ),
         ];
@@ -120,7 +124,7 @@ fn split_booking_update(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
     }
     let customer = some_of(
         customer.build().into(),
-        [("sessionId", Type::String), ("notes", Type::String)],
+        &[("sessionId", Type::String), ("notes", Type::String)],
         Combine::AtLeastOne,
     );
     let provider = ObjectBuilder::new()
@@ -147,12 +151,12 @@ enum Combine {
     ExactlyOne,
 }
 
-/// Requires one (or exactly one) of two fields of a named body to be given: a rule the derive
+/// Requires one (or exactly one) of some fields of a named body to be given: a rule the derive
 /// cannot write.
 fn require_some_of(
     schemas: &mut BTreeMap<String, RefOr<Schema>>,
     name: &str,
-    fields: [(&str, Type); 2],
+    fields: &[(&str, Type)],
     combine: Combine,
 ) {
     if let Some(schema) = schemas.remove(name) {
@@ -160,16 +164,20 @@ fn require_some_of(
     }
 }
 
-/// `schema`, with one (or exactly one) of two of its fields given.
-fn some_of(schema: RefOr<Schema>, fields: [(&str, Type); 2], combine: Combine) -> Schema {
-    let [first, second] = fields.map(|(field, kind)| {
+/// `schema`, with one (or exactly one) of the fields given.
+fn some_of(schema: RefOr<Schema>, fields: &[(&str, Type)], combine: Combine) -> Schema {
+    let given = fields.iter().map(|(field, kind)| {
         ObjectBuilder::new()
-            .required(field)
-            .property(field, ObjectBuilder::new().schema_type(kind))
+            .required(*field)
+            .property(*field, ObjectBuilder::new().schema_type(kind.clone()))
     });
     let rule = match combine {
-        Combine::AtLeastOne => Schema::AnyOf(AnyOfBuilder::new().item(first).item(second).build()),
-        Combine::ExactlyOne => Schema::OneOf(OneOfBuilder::new().item(first).item(second).build()),
+        Combine::AtLeastOne => {
+            Schema::AnyOf(given.fold(AnyOfBuilder::new(), |b, f| b.item(f)).build())
+        }
+        Combine::ExactlyOne => {
+            Schema::OneOf(given.fold(OneOfBuilder::new(), |b, f| b.item(f)).build())
+        }
     };
     Schema::AllOf(AllOfBuilder::new().item(schema).item(rule).build())
 }

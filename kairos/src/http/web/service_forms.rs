@@ -32,6 +32,10 @@ pub struct ServiceForm {
     pub time_zone: String,
     pub booking_notice_minutes: String,
     pub cancellation_notice_minutes: String,
+    /// Minutes before the start, separated by commas or spaces; empty for no reminders, absent
+    /// to keep them as they are (the default for a new service).
+    #[serde(default)]
+    pub reminder_minutes: Option<String>,
 }
 
 impl ServiceForm {
@@ -46,6 +50,13 @@ impl ServiceForm {
             time_zone: spec.time_zone.clone(),
             booking_notice_minutes: spec.booking_notice_minutes.to_string(),
             cancellation_notice_minutes: spec.cancellation_notice_minutes.to_string(),
+            reminder_minutes: Some(
+                spec.reminder_minutes
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         }
     }
 
@@ -64,6 +75,13 @@ impl ServiceForm {
             "cancellationNoticeMinutes",
             &mut errors,
         );
+        let reminders: Option<Vec<Option<i64>>> = self.reminder_minutes.as_ref().map(|typed| {
+            typed
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|m| !m.is_empty())
+                .map(|m| number(m, "reminderMinutes", &mut errors))
+                .collect()
+        });
         let id = match optional(self.id.clone()).map(|id| id.parse::<Uuid>()) {
             Some(Ok(id)) => Some(id),
             Some(Err(_)) => {
@@ -85,6 +103,7 @@ impl ServiceForm {
             time_zone: Some(self.time_zone.clone()),
             booking_notice_minutes: booking_notice,
             cancellation_notice_minutes: cancellation_notice,
+            reminder_minutes: reminders.and_then(|typed| typed.into_iter().collect()),
         })
     }
 }

@@ -19,7 +19,7 @@ use sqlx::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
     },
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use conn::SqliteConn;
 pub use writer::WriterCounts;
@@ -58,11 +58,12 @@ fn options(path: &Path) -> SqliteConnectOptions {
 
 impl Sqlite {
     /// Opens (creating it if need be) and migrates the database; `logins` is the cache of live
-    /// logins that writes which end logins clear.
+    /// logins that writes which end logins clear, `outbox` is told of commits that left it work.
     pub async fn open(
         path: &Path,
         readers: u32,
         logins: Arc<PrincipalCache>,
+        outbox: Arc<Notify>,
     ) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
@@ -87,7 +88,13 @@ impl Sqlite {
             .await?;
         let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
         let counts = Arc::new(WriterCounts::default());
-        tokio::spawn(writer::run(write_pool, queue, Arc::clone(&counts), logins));
+        tokio::spawn(writer::run(
+            write_pool,
+            queue,
+            Arc::clone(&counts),
+            logins,
+            outbox,
+        ));
         Ok(Self {
             readers,
             writer,

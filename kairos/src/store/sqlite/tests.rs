@@ -16,9 +16,14 @@ use crate::{
 };
 
 async fn open(path: &Path) -> Sqlite {
-    Sqlite::open(path, 2, Arc::new(PrincipalCache::new(true)))
-        .await
-        .expect("open")
+    Sqlite::open(
+        path,
+        2,
+        Arc::new(PrincipalCache::new(true)),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .await
+    .expect("open")
 }
 
 async fn read_pragma(c: &mut impl Read, name: &'static str) -> Result<String, StoreError> {

@@ -15,7 +15,7 @@ use std::{
 
 use futures_util::{FutureExt, future::BoxFuture};
 use sqlx::{Sqlite as Db, sqlite::SqlitePool};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::conn::SqliteConn;
 use crate::store::{
@@ -51,6 +51,7 @@ pub(super) async fn run(
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
+    outbox: Arc<Notify>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -58,7 +59,7 @@ pub(super) async fn run(
         counts
             .writes
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&pool, &mut batch, &logins).await;
+        commit_batch(&pool, &mut batch, &logins, &outbox).await;
     }
 }
 
@@ -72,7 +73,12 @@ fn sqlite(writer: &mut Writer) -> &mut SqliteConn {
 
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
-async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<Job>, logins: &PrincipalCache) {
+async fn commit_batch(
+    pool: &SqlitePool,
+    batch: &mut Vec<Job>,
+    logins: &PrincipalCache,
+    outbox: &Notify,
+) {
     let mut writer = match pool.acquire().await {
         Ok(conn) => Writer::new(Conn::Sqlite(SqliteConn::new(conn))),
         Err(err) => {
@@ -118,6 +124,9 @@ async fn commit_batch(pool: &SqlitePool, batch: &mut Vec<Job>, logins: &Principa
     // Before anyone is answered, so no request after an ended login finds it cached.
     if writer.logins_changed {
         logins.clear();
+    }
+    if writer.outbox_changed && outcome.is_ok() {
+        outbox.notify_one();
     }
     let failure = outcome.err();
     for answer in answers {

@@ -1,0 +1,213 @@
+//! Domain events: what changed, told to the world (mail now, webhooks next). Each is written in
+//! the transaction of the change it tells of, so a committed change always has its event and a
+//! rolled-back one never does.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    booking::{Booking, TimeRange},
+    id::new_id,
+    service::Service,
+    session::Session,
+};
+
+/// What happened, named as webhooks and the outbox show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventType {
+    #[serde(rename = "booking.created")]
+    BookingCreated,
+    #[serde(rename = "booking.moved")]
+    BookingMoved,
+    #[serde(rename = "booking.cancelled")]
+    BookingCancelled,
+    #[serde(rename = "booking.completed")]
+    BookingCompleted,
+    #[serde(rename = "session.moved")]
+    SessionMoved,
+    #[serde(rename = "session.cancelled")]
+    SessionCancelled,
+    #[serde(rename = "service.published")]
+    ServicePublished,
+    #[serde(rename = "service.archived")]
+    ServiceArchived,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 8] = [
+        EventType::BookingCreated,
+        EventType::BookingMoved,
+        EventType::BookingCancelled,
+        EventType::BookingCompleted,
+        EventType::SessionMoved,
+        EventType::SessionCancelled,
+        EventType::ServicePublished,
+        EventType::ServiceArchived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::BookingCreated => "booking.created",
+            EventType::BookingMoved => "booking.moved",
+            EventType::BookingCancelled => "booking.cancelled",
+            EventType::BookingCompleted => "booking.completed",
+            EventType::SessionMoved => "session.moved",
+            EventType::SessionCancelled => "session.cancelled",
+            EventType::ServicePublished => "service.published",
+            EventType::ServiceArchived => "service.archived",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+}
+
+/// How a booking came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BookingSource {
+    /// The customer booked it.
+    Customer,
+    /// A place freed up and the first person waiting got it.
+    Waitlist,
+}
+
+/// Who and what an event concerns, kept beside its data so it can be routed (to the customer,
+/// the provider, a provider's webhooks) without reading the data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    pub service_id: Option<Uuid>,
+    pub provider_id: Option<Uuid>,
+    pub booking_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    /// The booking's calendar SEQUENCE after the change.
+    pub booking_sequence: Option<i64>,
+}
+
+/// One event: an id (UUID v7, so ids sort by time), its type, when, and its data as the API
+/// shows the thing it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: Uuid,
+    pub kind: EventType,
+    pub occurred_at: DateTime<Utc>,
+    pub data: Value,
+    pub subject: Subject,
+}
+
+impl Event {
+    fn new(kind: EventType, at: DateTime<Utc>, data: Value, subject: Subject) -> Self {
+        Self {
+            id: new_id(),
+            kind,
+            occurred_at: at,
+            data,
+            subject,
+        }
+    }
+
+    fn about_booking(
+        kind: EventType,
+        booking: &Booking,
+        at: DateTime<Utc>,
+        extra: Map<String, Value>,
+    ) -> Self {
+        let mut data = as_object(booking);
+        data.extend(extra);
+        let subject = Subject {
+            service_id: Some(booking.service_id),
+            provider_id: Some(booking.provider_id),
+            booking_id: Some(booking.id),
+            customer_id: Some(booking.user_id),
+            booking_sequence: Some(booking.sequence),
+        };
+        Self::new(kind, at, Value::Object(data), subject)
+    }
+
+    pub fn booking_created(booking: &Booking, source: BookingSource, at: DateTime<Utc>) -> Self {
+        let extra = Map::from_iter([("source".to_owned(), to_value(source))]);
+        Self::about_booking(EventType::BookingCreated, booking, at, extra)
+    }
+
+    /// A booking now in another session, or in its own session at a new time (the session was
+    /// moved): `previousSessionId` and `previousTime` say where it was.
+    pub fn booking_moved(
+        booking: &Booking,
+        previous_session_id: Uuid,
+        previous_time: &TimeRange,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let extra = Map::from_iter([
+            (
+                "previousSessionId".to_owned(),
+                to_value(previous_session_id),
+            ),
+            ("previousTime".to_owned(), to_value(previous_time)),
+        ]);
+        Self::about_booking(EventType::BookingMoved, booking, at, extra)
+    }
+
+    pub fn booking_cancelled(booking: &Booking, at: DateTime<Utc>) -> Self {
+        Self::about_booking(EventType::BookingCancelled, booking, at, Map::new())
+    }
+
+    pub fn booking_completed(booking: &Booking, at: DateTime<Utc>) -> Self {
+        Self::about_booking(EventType::BookingCompleted, booking, at, Map::new())
+    }
+
+    /// `session.moved` or `session.cancelled`.
+    pub fn session(
+        kind: EventType,
+        session: &Session,
+        provider_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Self {
+        let subject = Subject {
+            service_id: Some(session.service_id),
+            provider_id: Some(provider_id),
+            ..Subject::default()
+        };
+        Self::new(kind, at, to_value(session), subject)
+    }
+
+    /// `service.published` or `service.archived`.
+    pub fn service(kind: EventType, service: &Service, at: DateTime<Utc>) -> Self {
+        let subject = Subject {
+            service_id: Some(service.id),
+            provider_id: Some(service.provider_id),
+            ..Subject::default()
+        };
+        Self::new(kind, at, to_value(service), subject)
+    }
+}
+
+/// Our API types serialise to JSON objects without fail (no maps with non-string keys, no
+/// non-finite floats); `Null` would show a bug in the data instead of losing the event.
+fn to_value(value: impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn as_object(value: impl Serialize) -> Map<String, Value> {
+    match to_value(value) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_read_back() {
+        for kind in EventType::ALL {
+            assert_eq!(EventType::parse(kind.as_str()), Some(kind));
+            assert_eq!(to_value(kind), Value::String(kind.as_str().to_owned()));
+        }
+        assert_eq!(EventType::parse("booking.deleted"), None);
+    }
+}

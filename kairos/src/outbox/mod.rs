@@ -1,0 +1,118 @@
+//! The outbox worker, the adapter that tells the world: it turns committed events into messages,
+//! queues reminders as they fall due, and sends what is due, recording every try.
+//!
+//! It wakes right after a commit that left it work, when a test moves the clock, when the next
+//! message or reminder falls due, and at least every [`SWEEP_EVERY`] (events another instance
+//! wrote, claims a crashed instance left). Several instances on one PostgreSQL share the work:
+//! events and reminders are taken `FOR UPDATE SKIP LOCKED`, messages are claimed for a lease,
+//! so one instance sends a given message at a time and a dead one's claim lapses.
+
+mod compose;
+mod mailer;
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::sync::watch;
+
+pub use compose::Letterhead;
+pub use mailer::Mailer;
+
+use crate::app::{App, AppError, Outgoing, TryOutcome};
+
+/// The fallback sweep.
+const SWEEP_EVERY: Duration = Duration::from_secs(15);
+/// After the database failed under the worker, it tries again this much later.
+const PAUSE_AFTER_ERROR: Duration = Duration::from_secs(5);
+/// Messages claimed and sent at once.
+const SEND_BATCH: u32 = 16;
+/// How long a claim lasts: well beyond a batch's SMTP time-outs, short enough that a crashed
+/// instance's messages go out within a minute or two.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+pub struct Worker {
+    app: App,
+    mailer: Mailer,
+    letterhead: Letterhead,
+}
+
+impl Worker {
+    pub fn new(app: App, mailer: Mailer, letterhead: Letterhead) -> Self {
+        Self {
+            app,
+            mailer,
+            letterhead,
+        }
+    }
+
+    /// Works until `stop` turns true, then finishes the batch in hand and returns.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        if let Err(err) = self.app.release_message_claims().await {
+            tracing::warn!(error = %err, "could not release the outbox's earlier claims");
+        }
+        let signal = self.app.outbox_signal();
+        let mut moves = self.app.clock().moves();
+        while !*stop.borrow() {
+            let wait = match self.pass().await {
+                Ok(due) => self.until(due),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the outbox could not work; trying again soon");
+                    PAUSE_AFTER_ERROR
+                }
+            };
+            tokio::select! {
+                () = signal.notified() => {}
+                () = async {
+                    if moves.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                } => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// How long to sleep until `due` (by the app's clock), at most a sweep's interval.
+    fn until(&self, due: Option<chrono::DateTime<chrono::Utc>>) -> Duration {
+        due.map_or(SWEEP_EVERY, |due| {
+            (due - self.app.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(SWEEP_EVERY)
+                // A due message whose claim has not lapsed yet would otherwise wake us at once.
+                .max(Duration::from_millis(200))
+        })
+    }
+
+    /// Everything due now: events dispatched, reminders queued, messages sent. Answers when
+    /// the next thing falls due.
+    async fn pass(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+        while self.app.dispatch_events().await? > 0 {}
+        while self.app.queue_due_reminders().await? > 0 {}
+        loop {
+            let claimed = self.app.claim_messages(SEND_BATCH, LEASE).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let tries = join_all(claimed.into_iter().map(|message| self.send(message))).await;
+            let (sent, failed) = self.app.record_tries(tries).await?;
+            tracing::debug!(sent, failed_for_good = failed, "outbox batch done");
+        }
+        self.app.outbox_next_due().await
+    }
+
+    async fn send(&self, message: Outgoing) -> (Outgoing, TryOutcome) {
+        let outcome = match compose::compose(&message, &self.letterhead) {
+            Err(err) => TryOutcome::Failed(err.to_string()),
+            Ok(mail) => match self.mailer.send(mail).await {
+                Ok(()) => TryOutcome::Sent,
+                Err(err) => {
+                    tracing::warn!(message = %message.id, error = %err, "a mail was not sent; it will be tried again");
+                    TryOutcome::Failed(err)
+                }
+            },
+        };
+        (message, outcome)
+    }
+}
