@@ -7,12 +7,14 @@
 
 pub mod client;
 pub mod database;
+pub mod mail;
 pub mod process;
 pub mod spawn;
 pub mod story;
 
 pub use client::{Answer, Client, Login, id_of, problem, unique_email};
 pub use database::{Backend, Data, FreshDatabase, TestDb};
+pub use mail::{Mail, MailServer};
 pub use process::{ServerProcess, kairos_binary, rss_mb_of};
 pub use spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 pub use story::{Class, in_hours};

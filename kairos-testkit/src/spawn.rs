@@ -15,7 +15,10 @@ use kairos::{
 };
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::database::{Backend, FreshDatabase, TestDb};
+use crate::{
+    database::{Backend, FreshDatabase, TestDb},
+    mail::MailServer,
+};
 
 pub const ADMIN_EMAIL: &str = "admin@kairos.test";
 pub const ADMIN_PASSWORD: &str = "the admin's long passphrase";
@@ -32,6 +35,8 @@ pub struct TestApp {
     pub data_dir: Arc<tempfile::TempDir>,
     /// The server's use cases, for what its background tasks call and for its clock.
     pub app: App,
+    /// The SMTP server the server under test sends its mail to.
+    pub mail: Arc<MailServer>,
     pg: Option<Arc<FreshDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -53,6 +58,7 @@ pub async fn spawn_app_with(
         kairos::telemetry::init(kairos::config::LogFormat::Text, "info");
     }
     let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mail = Arc::new(MailServer::start().await);
     let pg = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(Arc::new(
@@ -74,10 +80,12 @@ pub async fn spawn_app_with(
         refreshes_per_ip_per_minute: 100_000,
         feed_reads_per_ip_per_minute: 100_000,
         password_hash_concurrency: 2,
+        smtp_url: Some(Secret::new(mail.url())),
+        mail_from: "Kairos <bookings@kairos.test>".to_owned(),
         ..Settings::default()
     };
     configure(&mut settings);
-    Some(start(backend, settings, data_dir, pg).await)
+    Some(start(backend, settings, data_dir, pg, mail).await)
 }
 
 /// `KAIROS_TEST_POSTGRES_URL`, or (once per process) a word that the PostgreSQL half skips.
@@ -101,6 +109,7 @@ async fn start(
     settings: Settings,
     data_dir: Arc<tempfile::TempDir>,
     pg: Option<Arc<FreshDatabase>>,
+    mail: Arc<MailServer>,
 ) -> TestApp {
     let server = Application::build(settings.clone())
         .await
@@ -129,6 +138,7 @@ async fn start(
         settings,
         data_dir,
         app,
+        mail,
         pg,
         shutdown: Some(shutdown),
         server: Some(running),
@@ -145,6 +155,7 @@ impl TestApp {
             settings,
             Arc::clone(&self.data_dir),
             self.pg.clone(),
+            Arc::clone(&self.mail),
         )
         .await
     }

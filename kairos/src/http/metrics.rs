@@ -1,7 +1,11 @@
-//! Prometheus metrics: requests by matched route and status, their latency, the database pool.
+//! Prometheus metrics: requests by matched route and status, their latency, the database pool,
+//! the outbox (pending messages, mails sent and given up on, webhook deliveries).
 //! The registry belongs to the app state, so every server (and every test) has its own.
 
-use std::{sync::atomic::AtomicU64, time::Instant};
+use std::{
+    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+    time::Instant,
+};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -15,6 +19,7 @@ use prometheus_client::{
 };
 
 use super::HttpState;
+use crate::app::OutboxCounters;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -31,12 +36,20 @@ struct RouteLabels {
 
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
     pool_connections: Gauge<u64, AtomicU64>,
     pool_in_use: Gauge<u64, AtomicU64>,
+    outbox_pending: Gauge<i64, AtomicI64>,
+    mail_sent: Counter<u64, AtomicU64>,
+    mail_failed: Counter<u64, AtomicU64>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -73,12 +86,41 @@ impl Default for Metrics {
             "Database connections in use",
             pool_in_use.clone(),
         );
+        let outbox_pending = Gauge::<i64, AtomicI64>::default();
+        let mail_sent = Counter::<u64, AtomicU64>::default();
+        let mail_failed = Counter::<u64, AtomicU64>::default();
+        let webhook_deliveries = Family::<OutcomeLabels, Counter>::default();
+        // Shown at zero from the start, so a dashboard has the series before the first one.
+        for outcome in ["delivered", "failed"] {
+            drop(webhook_deliveries.get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            }));
+        }
+        registry.register(
+            "outbox_pending",
+            "Messages waiting to be sent (as the outbox worker last counted)",
+            outbox_pending.clone(),
+        );
+        registry.register("mail_sent", "Mails sent", mail_sent.clone());
+        registry.register(
+            "mail_failed",
+            "Mails given up on after every try failed",
+            mail_failed.clone(),
+        );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries attempted, by outcome",
+            webhook_deliveries,
+        );
         Self {
             registry,
             requests,
             latency,
             pool_connections,
             pool_in_use,
+            outbox_pending,
+            mail_sent,
+            mail_failed,
         }
     }
 }
@@ -100,10 +142,21 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The OpenMetrics text exposition of everything, with the pool read now.
-    pub fn render(&self, (open, idle): (u32, u32)) -> String {
+    /// The OpenMetrics text exposition of everything, with the pool and the outbox read now.
+    pub fn render(&self, (open, idle): (u32, u32), outbox: &OutboxCounters) -> String {
         self.pool_connections.set(u64::from(open));
         self.pool_in_use.set(u64::from(open.saturating_sub(idle)));
+        self.outbox_pending
+            .set(outbox.pending.load(Ordering::Relaxed));
+        // The app counts; these show its counts (monotonic, so still counters).
+        self.mail_sent
+            .inner()
+            .store(outbox.mail_sent.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.mail_failed.inner().store(
+            outbox.mail_failed.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);

@@ -35,6 +35,9 @@ async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
         )],
-        state.metrics.render(state.app.database_connections()),
+        state.metrics.render(
+            state.app.database_connections(),
+            state.app.outbox_counters(),
+        ),
     )
 }

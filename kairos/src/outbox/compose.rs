@@ -138,12 +138,8 @@ pub fn compose(message: &Outgoing, letterhead: &Letterhead) -> Result<Message, U
             Method::Request
         };
         let event = CalendarEvent::of_booking(&notice.booking, notice.sequence, Some(view.link));
-        let invitation = render_invitation(
-            method,
-            &event,
-            letterhead.from.email.as_ref(),
-            &notice.to,
-        );
+        let invitation =
+            render_invitation(method, &event, letterhead.from.email.as_ref(), &notice.to);
         let content_type = ContentType::parse(&format!(
             "text/calendar; charset=utf-8; method={}",
             method.as_str()

@@ -113,6 +113,10 @@ const CASES: &[(&str, &str, &str, &[Who], Kind)] = &[
     ("POST", "/api/user/{admin}/create", NEW_ACCOUNT, &[Admin], Changes),
     ("POST", "/api/user/{a}/create", NEW_ACCOUNT, &[Admin], Changes),
     ("POST", "/api/logout/{b}", "", &[Admin], Changes),
+    // The outbox: admins only.
+    ("GET", "/api/admin/outbox", "", &[Admin], Looks),
+    ("GET", "/api/admin/outbox?status=sent", "", &[Admin], Looks),
+    ("POST", "/api/admin/outbox/{m}/retry", "", &[Admin], Changes),
     // The calendar feed takes its token, not a bearer token.
     ("GET", "/user/{a}/schedule.ics?token=guess", "", &[], Looks),
 ];
@@ -142,6 +146,15 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let ba = app.booked(&a, &x).await;
     let bb = app.booked(&b, &x).await;
     let (sid, xid, baid, bbid) = (id_of(&s), id_of(&x), id_of(&ba), id_of(&bb));
+    // A's confirmation, sent: the message the outbox routes are tried on.
+    app.mail.expect_mails_to(&a.email, 1).await;
+    let (m,): (uuid::Uuid,) = app
+        .db
+        .one(
+            query("SELECT id FROM messages WHERE recipient = $1 AND status = 'sent'")
+                .bind(a.email.clone()),
+        )
+        .await;
     let names = [
         ("{p}", p.id.to_string()),
         ("{q}", q.id.to_string()),
@@ -154,6 +167,7 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         ("{x}", xid.to_string()),
         ("{ba}", baid.to_string()),
         ("{bb}", bbid.to_string()),
+        ("{m}", m.to_string()),
         ("{soon}", in_hours(5).to_rfc3339()),
     ];
     let named = |text: &str| {
@@ -259,6 +273,14 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         notes.as_deref(),
         Some("hello"),
         "only the allowed note edits landed"
+    );
+    let (message_status,): (String,) = app
+        .db
+        .one(query("SELECT status FROM messages WHERE id = $1").bind(m))
+        .await;
+    assert_eq!(
+        message_status, "sent",
+        "no one but an admin touched the outbox"
     );
 }
 

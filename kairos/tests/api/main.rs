@@ -15,6 +15,7 @@ mod browser;
 mod concurrency;
 mod fixtures;
 mod hardening;
+mod mail;
 mod operations;
 mod pages;
 mod schedule;

@@ -1,12 +1,12 @@
 //! Schedules and the calendar feed.
 
-use std::io::BufReader;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, Class, Login, TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{
+    Answer, Class, Login, Props, TestApp, id_of, in_hours, on_both_backends, parse_feed, problem,
+};
 
 on_both_backends!(
     a_customers_schedule_lists_booked_sessions_in_time_order,
@@ -16,37 +16,6 @@ on_both_backends!(
     the_feed_sequence_grows_when_a_booking_changes,
     a_providers_feed_has_one_event_per_session,
 );
-
-struct Props(Vec<(String, String)>);
-
-impl Props {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Parses a feed with the `ical` crate (not the one that wrote it) into its events' properties.
-fn parse_feed(text: &str) -> Vec<Props> {
-    let mut calendars = ical::IcalParser::new(BufReader::new(text.as_bytes()));
-    let calendar = calendars.next().expect("one calendar").expect("it parses");
-    assert!(calendars.next().is_none());
-    calendar
-        .events
-        .into_iter()
-        .map(|event| {
-            Props(
-                event
-                    .properties
-                    .into_iter()
-                    .map(|p| (p.name, p.value.unwrap_or_default()))
-                    .collect(),
-            )
-        })
-        .collect()
-}
 
 async fn feed_url(app: &TestApp, user: &Login) -> String {
     let response = app

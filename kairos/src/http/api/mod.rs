@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod docs;
 pub mod home;
 pub mod links;
+pub mod outbox;
 mod prelude;
 pub mod schedule;
 pub mod service_views;
@@ -38,6 +39,7 @@ pub fn routes() -> (Router<HttpState>, Document) {
         .merge(accounts::router())
         .merge(tokens::router())
         .merge(admin::router())
+        .merge(outbox::router())
         .merge(home::router())
         .merge(services::router())
         .merge(service_views::router())
