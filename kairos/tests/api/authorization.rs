@@ -148,13 +148,18 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let (sid, xid, baid, bbid) = (id_of(&s), id_of(&x), id_of(&ba), id_of(&bb));
     // A's confirmation, sent: the message the outbox routes are tried on.
     app.mail.expect_mails_to(&a.email, 1).await;
-    let (m,): (uuid::Uuid,) = app
-        .db
-        .one(
-            query("SELECT id FROM messages WHERE recipient = $1 AND status = 'sent'")
-                .bind(a.email.clone()),
-        )
-        .await;
+    let confirmation =
+        || query("SELECT id, status FROM messages WHERE recipient = $1").bind(a.email.clone());
+    let mut sent: (uuid::Uuid, String) = app.db.one(confirmation()).await;
+    for _ in 0..100 {
+        if sent.1 == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        sent = app.db.one(confirmation()).await;
+    }
+    let m = sent.0;
+    assert_eq!(sent.1, "sent", "A's confirmation went out");
     let names = [
         ("{p}", p.id.to_string()),
         ("{q}", q.id.to_string()),

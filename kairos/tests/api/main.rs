@@ -18,6 +18,7 @@ mod hardening;
 mod mail;
 mod operations;
 mod pages;
+mod reminders;
 mod schedule;
 mod security;
 mod services;
