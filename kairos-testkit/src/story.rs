@@ -212,6 +212,45 @@ impl TestApp {
         self.login(&login.email, password).await
     }
 
+    /// Waits (up to 10 s) until the outbox has done everything due by the server's clock: every
+    /// event dispatched, no reminder due, no message due and unsent.
+    pub async fn outbox_settled(&self) {
+        for _ in 0..200 {
+            // Read afresh each time: what the worker queues is due at its own (later) now.
+            let now = self.clock().now();
+            let events = self
+                .db
+                .count(query(
+                    "SELECT COUNT(*) FROM events WHERE dispatched_at IS NULL",
+                ))
+                .await;
+            let reminders = self
+                .db
+                .count(
+                    query(
+                        "SELECT COUNT(*) FROM reminders WHERE state = 'pending' AND due_at <= $1",
+                    )
+                    .bind(now),
+                )
+                .await;
+            let messages = self
+                .db
+                .count(
+                    query(
+                        "SELECT COUNT(*) FROM messages WHERE status = 'pending' \
+                         AND next_attempt_at <= $1",
+                    )
+                    .bind(now),
+                )
+                .await;
+            if events + reminders + messages == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the outbox did not catch up within 10 s");
+    }
+
     /// A time `hours` from the server's now, on a whole minute (so it reads back exactly).
     pub fn in_hours(&self, hours: i64) -> DateTime<Utc> {
         on_the_minute(self.clock().now() + chrono::Duration::hours(hours))

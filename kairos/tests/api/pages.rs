@@ -1,14 +1,12 @@
 //! The web pages over HTTP: content, redirects, 403s, CSRF, escaping, headers, cookies.
 
-use std::collections::BTreeMap;
-
 use kairos::store::query;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Class, Login, PASSWORD, TestApp, id_of, on_both_backends,
-    unique_email,
+use crate::{
+    helpers::{Class, Login, PASSWORD, TestApp, id_of, on_both_backends, unique_email},
+    page_client::{Browser, signed_in_as},
 };
 
 on_both_backends!(
@@ -31,102 +29,6 @@ on_both_backends!(
     every_page_answers_its_owner_with_a_heading,
     every_page_by_every_role_on_own_and_others_objects,
 );
-
-/// A browser without a browser: keeps cookies, remembers the last page's CSRF token.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: BTreeMap<String, String>,
-    csrf: String,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    headers: header::HeaderMap,
-    body: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Self {
-            app,
-            cookies: BTreeMap::new(),
-            csrf: String::new(),
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let response = request.header(header::COOKIE, cookie).send().await.unwrap();
-        for set in response.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || set.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_owned());
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap();
-        if let Some(start) = body.find("name=\"csrf\" value=\"") {
-            let rest = &body[start + 19..];
-            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
-        }
-        Page {
-            status,
-            location,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.app.request(Method::GET, path);
-        self.send(request).await
-    }
-
-    /// Posts a form with the CSRF token of the last page.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        let csrf = self.csrf.clone();
-        form.push(("csrf", &csrf));
-        let request = self.app.request(Method::POST, path).form(&form);
-        self.send(request).await
-    }
-
-    async fn log_in(&mut self, email: &str, password: &str) -> Page {
-        self.get("/login").await;
-        self.post(
-            "/login",
-            &[("email", email), ("password", password), ("next", "")],
-        )
-        .await
-    }
-}
-
-async fn signed_in_as<'a>(app: &'a TestApp, login: &Login) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    let password = if login.email == ADMIN_EMAIL {
-        ADMIN_PASSWORD
-    } else {
-        PASSWORD
-    };
-    let page = browser.log_in(&login.email, password).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    browser
-}
 
 async fn signed_out_visitors_are_sent_to_the_login_page(app: TestApp) {
     let ann = app.customer().await;
@@ -901,6 +803,8 @@ async fn every_page_by_every_role_on_own_and_others_objects(app: TestApp) {
         (format!("/user/{adid}/create"), vec![&admin]),
         (format!("/user/{aid}/users"), vec![]),
         (format!("/user/{aid}/create"), vec![]),
+        (format!("/user/{adid}/outbox"), vec![&admin]),
+        (format!("/user/{aid}/outbox"), vec![]),
     ];
     // Forms that change something, posted by those who may not.
     let service_form = |name: &'static str| {
@@ -934,6 +838,8 @@ async fn every_page_by_every_role_on_own_and_others_objects(app: TestApp) {
         (format!("/user/{adid}/create"), new_admin),
         (format!("/user/{adid}/users/{aid}"), vec![("role", "admin")]),
         (format!("/logout/{aid}"), vec![]),
+        (format!("/user/{aid}/notifications"), vec![]),
+        (format!("/user/{adid}/outbox/{bid}/retry"), vec![]),
     ];
     let mut cells = 0;
     let mut anonymous = Browser::new(&app);

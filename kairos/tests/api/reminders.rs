@@ -33,44 +33,8 @@ fn reminders(mails: &[Mail]) -> Vec<&Mail> {
 /// Lets the outbox work through what is due now (it wakes when the clock moves), then answers
 /// what the mail server holds for `address`.
 async fn settled_mails_to(app: &TestApp, address: &str) -> Vec<Mail> {
-    wait_for_outbox(app).await;
+    app.outbox_settled().await;
     app.mail.mails_to(address)
-}
-
-/// Waits until nothing due is left undone: every event dispatched, no reminder due, no
-/// message due and pending.
-async fn wait_for_outbox(app: &TestApp) {
-    let now = app.clock().now();
-    for _ in 0..200 {
-        let events = app
-            .db
-            .count(query(
-                "SELECT COUNT(*) FROM events WHERE dispatched_at IS NULL",
-            ))
-            .await;
-        let reminders = app
-            .db
-            .count(
-                query("SELECT COUNT(*) FROM reminders WHERE state = 'pending' AND due_at <= $1")
-                    .bind(now),
-            )
-            .await;
-        let messages = app
-            .db
-            .count(
-                query(
-                    "SELECT COUNT(*) FROM messages WHERE status = 'pending' \
-                     AND next_attempt_at <= $1",
-                )
-                .bind(now),
-            )
-            .await;
-        if events + reminders + messages == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the outbox did not catch up within 10 s");
 }
 
 async fn reminders_come_once_per_offset_follow_a_move_and_stop_at_a_cancel(app: TestApp) {
@@ -96,7 +60,7 @@ async fn reminders_come_once_per_offset_follow_a_move_and_stop_at_a_cancel(app: 
     let due = |booking: &Value| {
         db.count(query("SELECT COUNT(*) FROM reminders WHERE booking_id = $1").bind(id_of(booking)))
     };
-    wait_for_outbox(&app).await;
+    app.outbox_settled().await;
     assert_eq!(due(&booking).await, 2);
     assert_eq!(
         due(&short_notice).await,
@@ -212,7 +176,7 @@ async fn mail_waits_while_the_mail_server_is_away_then_goes_out_once(app: TestAp
     let mails = app.mail.expect_mails_to(&ann.email, 1).await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject().starts_with("Booked: Swim"));
-    wait_for_outbox(&app).await;
+    app.outbox_settled().await;
     let (status, attempts): (String, i64) = app
         .db
         .one(
@@ -251,7 +215,7 @@ async fn a_mail_that_keeps_failing_is_marked_failed_and_an_admin_retries_it(app:
     // Every wait of the schedule passes: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h.
     for minutes in [0, 1, 5, 30, 120, 360, 720] {
         app.advance(Span::minutes(minutes) + Span::seconds(1));
-        wait_for_outbox(&app).await;
+        app.outbox_settled().await;
     }
     let admin = app.admin().await;
     let failed: Vec<Value> = app
@@ -284,7 +248,7 @@ async fn a_mail_that_keeps_failing_is_marked_failed_and_an_admin_retries_it(app:
     assert_eq!(queued["attempts"], 0);
     let mails = app.mail.expect_mails_to(&ann.email, 1).await;
     assert_eq!(mails.len(), 1);
-    wait_for_outbox(&app).await;
+    app.outbox_settled().await;
     let again = app.as_user(&admin).post(&retry, &json!({})).await;
     let body = problem(again, StatusCode::CONFLICT).await;
     assert_eq!(body["code"], "message_not_failed");

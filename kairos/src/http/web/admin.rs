@@ -39,7 +39,7 @@ struct UsersPage {
 }
 
 /// Only admins, each on their own pages (the use cases check that the caller is an admin).
-fn admin_path(viewer: &Viewer, user_id: Uuid) -> Result<(), WebError> {
+pub(super) fn admin_path(viewer: &Viewer, user_id: Uuid) -> Result<(), WebError> {
     if viewer.user().role == Role::Admin && viewer.id() == user_id {
         Ok(())
     } else {

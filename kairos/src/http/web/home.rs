@@ -1,13 +1,19 @@
-//! `/user/{id}`: the home page, "all about their bookings and services" at a glance.
+//! `/user/{id}`: the home page, "all about their bookings and services" at a glance, and on
+//! your own, whether Kairos mails you.
 
 use super::{
     prelude::*,
     view::{BookingView, ServiceView},
 };
-use crate::domain::{booking::BookingCounts, user::Role};
+use crate::{
+    app::{AccountChanges, AppError},
+    domain::{booking::BookingCounts, user::Role},
+};
 
 pub fn router() -> Router<HttpState> {
-    Router::new().route("/user/{userID}", get(home))
+    Router::new()
+        .route("/user/{userID}", get(home))
+        .route("/user/{userID}/notifications", post(set_notifications))
 }
 
 #[derive(Template, WebTemplate)]
@@ -20,6 +26,15 @@ struct HomePage {
     upcoming: Vec<BookingView>,
     counts: BookingCounts,
     services: Vec<ServiceView>,
+    /// On your own page: whether Kairos mails you, with the form that changes it.
+    mail: Option<bool>,
+}
+
+/// The mail setting's form: the box ticked, or not sent at all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationsForm {
+    email_notifications: Option<String>,
 }
 
 async fn home(
@@ -53,5 +68,29 @@ async fn home(
             .iter()
             .map(|s| ServiceView::of(&s.service, s.counts.clone()))
             .collect(),
+        mail: (home.user.id == viewer.id()).then_some(home.user.email_notifications),
     })
+}
+
+/// Turns your own mail on or off (the same change as `PUT /api/users`).
+async fn set_notifications(
+    State(state): State<HttpState>,
+    viewer: Viewer,
+    AppPath(PathId(user_id)): AppPath<PathId>,
+    WebForm(form): WebForm<NotificationsForm>,
+) -> Result<Response, WebError> {
+    if user_id != viewer.id() {
+        // Whether someone gets mail is theirs to say, not even an admin's.
+        return Err(WebError::page(viewer.nav(), AppError::Forbidden.into()));
+    }
+    let changes = AccountChanges {
+        email_notifications: Some(form.email_notifications.is_some()),
+        ..AccountChanges::default()
+    };
+    state
+        .app
+        .change_account(&viewer.caller, changes)
+        .await
+        .or_page(&viewer)?;
+    Ok(see(&format!("/user/{user_id}")))
 }

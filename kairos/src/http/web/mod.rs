@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod forms;
 pub mod home;
+pub mod outbox;
 mod prelude;
 pub mod schedule;
 pub mod service_forms;
@@ -42,6 +43,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .merge(services::router())
         .merge(schedule::router())
         .merge(admin::router())
+        .merge(outbox::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             cookies::refresh_expired_access,
