@@ -10,6 +10,7 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{
     app::{App, Clock, passwords::PasswordHasher, tokens::TokenKeys},
     config::Settings,
+    domain::notice::mail_host,
     http::{self, HttpState},
     outbox::{Letterhead, Mailer, Worker},
     secret::signing_secret,
@@ -67,6 +68,7 @@ impl Application {
                 format!("--mail-from `{}` is not a mail address", settings.mail_from)
             })?,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            host: mail_host(&public_url),
         };
         let outbox = Worker::new(app.clone(), mailer, letterhead);
         let state = HttpState::new(app, settings, &secret);

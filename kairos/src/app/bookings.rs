@@ -167,7 +167,7 @@ impl App {
                 async move {
                     let booking = bookings::book(w, new).await?;
                     let created = Event::booking_created(&booking, BookingSource::Customer, now);
-                    events::record(w, &created).await?;
+                    events::record(w, created);
                     if let Some(key) = key {
                         idempotency::record(w, user_id, key, &booking, now).await?;
                     }
@@ -322,7 +322,7 @@ impl App {
                 async move {
                     let cancel = bookings::cancel(w, id, by, reason, hold_to_notice, now).await?;
                     if cancel.changed {
-                        events::record(w, &Event::booking_cancelled(&cancel.value, now)).await?;
+                        events::record(w, Event::booking_cancelled(&cancel.value, now));
                     }
                     Ok(cancel.value)
                 }
@@ -374,7 +374,7 @@ impl App {
                                     time,
                                     now,
                                 );
-                                events::record(w, &moved).await?;
+                                events::record(w, moved);
                             }
                             Ok(changed.booking)
                         }
@@ -398,7 +398,7 @@ impl App {
                             let complete = bookings::complete(w, id, now).await?;
                             if complete.changed {
                                 let completed = Event::booking_completed(&complete.value, now);
-                                events::record(w, &completed).await?;
+                                events::record(w, completed);
                             }
                             Ok(complete.value)
                         }

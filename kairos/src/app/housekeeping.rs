@@ -20,7 +20,7 @@ impl App {
                 async move {
                     let completed = bookings::complete_ended(w, now).await?;
                     for booking in &completed {
-                        events::record(w, &Event::booking_completed(booking, now)).await?;
+                        events::record(w, Event::booking_completed(booking, now));
                     }
                     Ok(completed.len() as u64)
                 }

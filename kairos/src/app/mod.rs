@@ -13,6 +13,7 @@ mod error;
 mod home;
 mod housekeeping;
 mod logins;
+mod notices;
 mod outbox;
 mod paging;
 pub mod passwords;

@@ -2,23 +2,27 @@
 //! bookings' reminders are kept in step and queued when due, and each try at sending is
 //! recorded. The worker that sends is an adapter (`crate::outbox`); admins see and retry here.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::{
+    collections::HashMap,
+    sync::atomic::{AtomicI64, AtomicU64, Ordering},
+};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::FutureExt;
 use uuid::Uuid;
 
-use super::{App, AppError, Caller, PageRequest, access::require_admin};
+use super::{
+    App, AppError, Caller, PageRequest,
+    access::require_admin,
+    notices::{self, Named, Told, notice_message},
+};
 use crate::{
     domain::{
-        booking::{Booking, TimeRange},
-        event::{BookingSource, Event, EventType},
-        id::new_id,
-        notice::{
-            Audience, Notice, NoticeKind, event_message_id, reminder_message_id, retry_delay,
-        },
+        booking::BookingStatus,
+        notice::{Audience, Notice, NoticeKind, reminder_message_id, retry_delay},
         outbox::{MessageStatus, OutboxMessage},
         page::Page,
+        user::User,
     },
     store::{
         StoreError, Writer, accounts, bookings, events,
@@ -27,9 +31,8 @@ use crate::{
     },
 };
 
-/// Events turned into messages per transaction: small, so the single SQLite writer is never
-/// held for long.
-const DISPATCH_BATCH: u32 = 32;
+/// Events turned into messages per transaction.
+const DISPATCH_BATCH: u32 = 64;
 const REMINDER_BATCH: u32 = 32;
 
 /// What the outbox has done since start (and how much waits), for `/metrics`.
@@ -63,24 +66,49 @@ pub enum TryOutcome {
 
 impl App {
     /// Turns the oldest events not yet dispatched into messages and keeps their bookings'
-    /// reminders in step, one transaction per batch. Answers how many events it took.
+    /// reminders in step. What they name is read beside the writer; what they make is written
+    /// in one transaction of a few statements, however many events. Answers how many it took.
     pub async fn dispatch_events(&self) -> Result<usize, AppError> {
-        let (host, now) = (self.mail_host.clone(), self.now());
-        let dispatched = self
+        let (events, named) = self
             .store
-            .write(move |w| {
+            .read(|r| {
                 async move {
-                    let batch = events::undispatched(w, DISPATCH_BATCH).await?;
-                    for event in &batch {
-                        dispatch(w, event, &host, now).await?;
-                        events::mark_dispatched(w, event.id, now).await?;
-                    }
-                    Ok(batch.len())
+                    let events = events::undispatched(r, DISPATCH_BATCH).await?;
+                    let (user_ids, booking_ids) = notices::named_ids(&events);
+                    let users = accounts::by_ids(r, &user_ids).await?;
+                    let bookings = bookings::by_ids(r, &booking_ids).await?;
+                    let mut service_ids: Vec<Uuid> =
+                        bookings.iter().map(|b| b.service_id).collect();
+                    service_ids.sort_unstable();
+                    service_ids.dedup();
+                    let services = services::by_ids(r, &service_ids).await?;
+                    let named = Named {
+                        users: users.into_iter().map(|u| (u.id, u)).collect(),
+                        bookings: bookings.into_iter().map(|b| (b.id, b)).collect(),
+                        services: services.into_iter().map(|s| (s.id, s)).collect(),
+                    };
+                    Ok((events, named))
                 }
                 .boxed()
             })
             .await?;
-        Ok(dispatched)
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let made = notices::consequences(&events, &named, &self.mail_host);
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        let now = self.now();
+        self.store
+            .write(move |w| {
+                async move {
+                    messages::enqueue(w, made.messages, now).await?;
+                    reminders::sync(w, &made.reminders).await?;
+                    events::mark_dispatched(w, &ids, now).await
+                }
+                .boxed()
+            })
+            .await?;
+        Ok(events.len())
     }
 
     /// Queues the reminders due by now as messages. Answers how many it took.
@@ -91,9 +119,11 @@ impl App {
             .write(move |w| {
                 async move {
                     let due = reminders::take_due(w, now, REMINDER_BATCH).await?;
+                    let mut reminded = Vec::new();
                     for &(booking_id, minutes) in &due {
-                        remind(w, booking_id, minutes, &host, now).await?;
+                        reminded.extend(remind(w, booking_id, minutes, &host).await?);
                     }
+                    messages::enqueue(w, reminded, now).await?;
                     Ok(due.len())
                 }
                 .boxed()
@@ -128,13 +158,11 @@ impl App {
             .store
             .write(move |w| {
                 async move {
-                    let (mut sent, mut failed) = (0, 0);
+                    let mut sent = Vec::new();
+                    let mut failed = 0;
                     for (message, outcome) in &tries {
                         match outcome {
-                            TryOutcome::Sent => {
-                                messages::mark_sent(w, message.id, now).await?;
-                                sent += 1;
-                            }
+                            TryOutcome::Sent => sent.push(message.id),
                             TryOutcome::Failed(error) => {
                                 let retry_at = retry_delay(message.attempts + 1).map(|d| now + d);
                                 failed += u64::from(retry_at.is_none());
@@ -142,7 +170,8 @@ impl App {
                             }
                         }
                     }
-                    Ok((sent, failed))
+                    messages::mark_sent(w, &sent, now).await?;
+                    Ok((sent.len() as u64, failed))
                 }
                 .boxed()
             })
@@ -248,148 +277,38 @@ fn outgoing(claimed: Claimed) -> Result<Outgoing, AppError> {
     })
 }
 
-/// One event's consequences: its mails, and its booking's reminders brought in step.
-async fn dispatch(
-    w: &mut Writer,
-    event: &Event,
-    host: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let Some(kind) = NoticeKind::of_event(event.kind) else {
-        return Ok(());
-    };
-    let booking: Booking = serde_json::from_value(event.data.clone())
-        .map_err(|_| StoreError::missing(format!("a booking in event {}", event.id)))?;
-    let told = Told {
-        kind,
-        sequence: event.subject.booking_sequence.unwrap_or_default(),
-        previous_time: event
-            .data
-            .get("previousTime")
-            .and_then(|t| serde_json::from_value::<TimeRange>(t.clone()).ok()),
-        source: event
-            .data
-            .get("source")
-            .and_then(|s| serde_json::from_value::<BookingSource>(s.clone()).ok()),
-        reminder_minutes: None,
-    };
-    for &audience in kind.audiences() {
-        let message_id = event_message_id(event.id, audience, host);
-        tell(
-            w,
-            &told,
-            audience,
-            &booking,
-            Some(event.id),
-            message_id,
-            now,
-        )
-        .await?;
-    }
-    if matches!(
-        event.kind,
-        EventType::BookingCreated | EventType::BookingMoved | EventType::BookingCancelled
-    ) {
-        // From the booking as it is now, so events taken out of order still end right.
-        let current = bookings::by_id(w, booking.id).await?;
-        let service = services::by_id(w, booking.service_id).await?;
-        if let (Some(current), Some(service)) = (current, service) {
-            reminders::sync(w, &current, &service.reminder_minutes, event.occurred_at).await?;
-        }
-    }
-    Ok(())
-}
-
-/// A reminder due now: mailed to the customer if the booking is still live.
+/// A reminder due now: the message to the customer, if the booking is still live and they
+/// still want mail.
 async fn remind(
     w: &mut Writer,
     booking_id: Uuid,
     minutes: i64,
     host: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Option<NewMessage>, StoreError> {
     let Some(booking) = bookings::by_id(w, booking_id).await? else {
-        return Ok(());
+        return Ok(None);
     };
-    if booking.status != crate::domain::booking::BookingStatus::Pending {
-        return Ok(());
+    if booking.status != BookingStatus::Pending {
+        return Ok(None);
     }
+    let users = accounts::by_ids(w, &[booking.user_id, booking.provider_id]).await?;
+    let users: HashMap<Uuid, User> = users.into_iter().map(|u| (u.id, u)).collect();
+    let service = services::by_id(w, booking.service_id).await?;
     let told = Told {
         kind: NoticeKind::Reminder,
+        service_description: service.map(|s| s.description).unwrap_or_default(),
         sequence: booking.sequence,
         previous_time: None,
         source: None,
         reminder_minutes: Some(minutes),
     };
     let message_id = reminder_message_id(booking_id, minutes, host);
-    tell(
-        w,
+    Ok(notice_message(
         &told,
         Audience::Customer,
         &booking,
+        &users,
         None,
         message_id,
-        now,
-    )
-    .await
-}
-
-/// What a notice says besides the booking and the addresses.
-struct Told {
-    kind: NoticeKind,
-    sequence: i64,
-    previous_time: Option<TimeRange>,
-    source: Option<BookingSource>,
-    reminder_minutes: Option<i64>,
-}
-
-/// Queues the notice for one side of the booking, unless that person asked for no mail.
-async fn tell(
-    w: &mut Writer,
-    told: &Told,
-    audience: Audience,
-    booking: &Booking,
-    event_id: Option<Uuid>,
-    message_id: String,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let (Some(customer), Some(provider)) = (
-        accounts::by_id(w, booking.user_id).await?,
-        accounts::by_id(w, booking.provider_id).await?,
-    ) else {
-        return Ok(());
-    };
-    let recipient = match audience {
-        Audience::Customer => &customer,
-        Audience::Provider => &provider,
-    };
-    if !recipient.email_notifications {
-        return Ok(());
-    }
-    let notice = Notice {
-        kind: told.kind,
-        audience,
-        to: recipient.email.clone(),
-        booking: booking.clone(),
-        sequence: told.sequence,
-        customer_email: customer.email.clone(),
-        provider_email: provider.email.clone(),
-        previous_time: told.previous_time.clone(),
-        source: told.source,
-        reminder_minutes: told.reminder_minutes,
-    };
-    let content = serde_json::to_string(&notice)
-        .map_err(|err| StoreError::missing(format!("a notice as JSON: {err}")))?;
-    let message = NewMessage {
-        id: new_id(),
-        event_id,
-        booking_id: Some(booking.id),
-        kind: told.kind.label(audience),
-        user_id: recipient.id,
-        recipient: recipient.email.clone(),
-        subject: notice.subject(),
-        message_id,
-        content,
-    };
-    messages::enqueue(w, message, now).await.map(drop)
+    ))
 }

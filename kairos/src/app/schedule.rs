@@ -1,6 +1,8 @@
 //! Schedules and the calendar feed: the answer to the seed's "Should we use the goog calender
 //! API?" is an RFC 5545 feed that Google, Apple and Outlook calendars subscribe to by URL.
 
+use std::collections::HashMap;
+
 use chrono::Duration;
 use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
@@ -12,8 +14,7 @@ use super::{
 };
 use crate::{
     domain::{
-        booking::BookingStatus,
-        calendar::{CalendarEvent, booking_uid, describe, render_feed, session_uid},
+        calendar::{CalendarEvent, describe, render_feed, session_uid},
         page::{Page, time_cursor},
         schedule::ScheduleEntry,
         user::Role,
@@ -21,7 +22,8 @@ use crate::{
     store::{
         accounts,
         booking_lists::{self, BookingFilter, Perspective},
-        schedule::{self, BookingEvent, SessionEvent},
+        schedule::{self, SessionEvent},
+        services,
     },
 };
 
@@ -124,6 +126,7 @@ impl App {
         let since = self.now() - Duration::days(FEED_HISTORY_DAYS);
         // The owner's pages on this server, which each event links to.
         let pages = format!("{}/user/{}", self.public_url, user_id);
+        let host = self.mail_host.clone();
         let events = self
             .store
             .read(move |r| {
@@ -140,16 +143,27 @@ impl App {
                             .into_iter()
                             .map(|s| {
                                 let url = format!("{pages}/services/{}", s.service_id);
-                                session_event(s, url)
+                                session_event(s, &host, url)
                             })
                             .collect()
                     } else {
-                        schedule::booking_events(r, user.id, since)
+                        let bookings = schedule::booking_events(r, user.id, since).await?;
+                        let mut service_ids: Vec<Uuid> =
+                            bookings.iter().map(|b| b.service_id).collect();
+                        service_ids.sort_unstable();
+                        service_ids.dedup();
+                        let described: HashMap<Uuid, String> = services::by_ids(r, &service_ids)
                             .await?
                             .into_iter()
+                            .map(|s| (s.id, s.description))
+                            .collect();
+                        bookings
+                            .iter()
                             .map(|b| {
+                                let description =
+                                    described.get(&b.service_id).map_or("", String::as_str);
                                 let url = format!("{pages}/bookings/{}", b.id);
-                                booking_event(b, url)
+                                CalendarEvent::of_booking(b, description, &host, Some(url))
                             })
                             .collect()
                     };
@@ -175,26 +189,16 @@ fn lines(information: &str) -> Vec<String> {
     serde_json::from_str(information).unwrap_or_default()
 }
 
-fn booking_event(b: BookingEvent, url: String) -> CalendarEvent {
+fn session_event(s: SessionEvent, host: &str, url: String) -> CalendarEvent {
     CalendarEvent {
-        uid: booking_uid(b.id),
-        summary: b.service_name,
-        description: describe(&lines(&b.additional_information), b.notes.as_deref()),
-        location: b.location,
-        starts_at: b.starts_at,
-        ends_at: b.ends_at,
-        cancelled: b.status == BookingStatus::Cancelled.as_str(),
-        sequence: b.sequence,
-        last_modified: b.updated_at,
-        url: Some(url),
-    }
-}
-
-fn session_event(s: SessionEvent, url: String) -> CalendarEvent {
-    CalendarEvent {
-        uid: session_uid(s.id),
+        uid: session_uid(s.id, host),
         summary: format!("{} ({}/{} booked)", s.service_name, s.booked, s.capacity),
-        description: describe(&lines(&s.additional_information), None),
+        description: describe(
+            &s.service_description,
+            &lines(&s.additional_information),
+            None,
+            None,
+        ),
         location: s.location,
         starts_at: s.starts_at,
         ends_at: s.ends_at,

@@ -202,7 +202,7 @@ impl App {
                         if service.status == ServiceStatus::Published {
                             let published =
                                 Event::service(EventType::ServicePublished, &service, now);
-                            events::record(w, &published).await?;
+                            events::record(w, published);
                         }
                         Ok(service)
                     }
@@ -255,7 +255,7 @@ impl App {
                     let service = services::update(w, id, spec, status, seen, now).await?;
                     if publishes {
                         let published = Event::service(EventType::ServicePublished, &service, now);
-                        events::record(w, &published).await?;
+                        events::record(w, published);
                     }
                     Ok(service)
                 }
@@ -306,7 +306,7 @@ impl App {
                             .chain(cancelled_sessions)
                             .chain(cancelled_bookings)
                             .collect();
-                        events::record_all(w, &told).await?;
+                        events::record_all(w, told);
                         Ok(withdrawal)
                     }
                     .boxed()
@@ -345,7 +345,7 @@ impl App {
                         .iter()
                         .map(|b| Event::booking_cancelled(b, now))
                         .collect();
-                    events::record_all(w, &told).await?;
+                    events::record_all(w, told);
                     Ok(cancelled.len() as u64)
                 }
                 .boxed()

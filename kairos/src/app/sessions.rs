@@ -186,7 +186,7 @@ impl App {
                             .iter()
                             .map(|b| Event::booking_moved(b, session.id, &previous, now));
                         let told: Vec<Event> = moved.into_iter().chain(followed).collect();
-                        events::record_all(w, &told).await?;
+                        events::record_all(w, told);
                     }
                     Ok(update.session)
                 }
@@ -226,7 +226,7 @@ impl App {
                         );
                         let followed = bookings.iter().map(|b| Event::booking_cancelled(b, now));
                         let told: Vec<Event> = [cancelled].into_iter().chain(followed).collect();
-                        events::record_all(w, &told).await?;
+                        events::record_all(w, told);
                     }
                     Ok((session.value, bookings.len() as u64))
                 }

@@ -29,37 +29,64 @@ pub struct CalendarEvent {
 }
 
 impl CalendarEvent {
-    /// A booking's event, as its customer's feed and mails show it; `url` is its page.
-    pub fn of_booking(booking: &Booking, sequence: i64, url: Option<String>) -> Self {
+    /// A booking's event, as its customer's feed and mails show it: `host` is the public URL's
+    /// (the UID's right-hand side), `url` the booking's page.
+    pub fn of_booking(
+        booking: &Booking,
+        service_description: &str,
+        host: &str,
+        url: Option<String>,
+    ) -> Self {
         let details = &booking.session_details;
         Self {
-            uid: booking_uid(booking.id),
+            uid: booking_uid(booking.id, host),
             summary: booking.service_name.clone(),
-            description: describe(&details.additional_information, booking.notes.as_deref()),
+            description: describe(
+                service_description,
+                &details.additional_information,
+                booking.notes.as_deref(),
+                booking.cancellation_reason.as_deref(),
+            ),
             location: details.location.clone(),
             starts_at: details.time.start,
             ends_at: details.time.end,
             cancelled: booking.status == BookingStatus::Cancelled,
-            sequence,
+            sequence: booking.sequence,
             last_modified: booking.updated_at,
             url,
         }
     }
 }
 
-pub fn booking_uid(id: Uuid) -> String {
-    format!("booking-{id}@kairos")
+/// A booking's UID: the same in the feed and in every mail about it, under the public URL's
+/// host, so no two installations' events collide.
+pub fn booking_uid(id: Uuid, host: &str) -> String {
+    format!("booking-{id}@{host}")
 }
 
-pub fn session_uid(id: Uuid) -> String {
-    format!("session-{id}@kairos")
+pub fn session_uid(id: Uuid, host: &str) -> String {
+    format!("session-{id}@{host}")
 }
 
-/// The event's description: the session's information lines, then the customer's notes.
-pub fn describe(information: &[String], notes: Option<&str>) -> String {
-    let mut lines = information.to_vec();
+/// The event's description: what the service is, the session's information lines, the
+/// customer's notes, and why it was cancelled.
+pub fn describe(
+    service_description: &str,
+    information: &[String],
+    notes: Option<&str>,
+    cancellation_reason: Option<&str>,
+) -> String {
+    let mut lines: Vec<String> = Some(service_description.trim())
+        .filter(|d| !d.is_empty())
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    lines.extend(information.iter().cloned());
     if let Some(notes) = notes {
         lines.push(format!("Notes: {notes}"));
+    }
+    if let Some(reason) = cancellation_reason {
+        lines.push(format!("Cancelled: {reason}"));
     }
     lines.join("\n")
 }

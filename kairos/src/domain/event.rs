@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -89,18 +88,51 @@ pub struct Subject {
 }
 
 /// One event: an id (UUID v7, so ids sort by time), its type, when, and its data as the API
-/// shows the thing it is about.
+/// shows the thing it is about (JSON text, written once and sent as it is).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: Uuid,
     pub kind: EventType,
     pub occurred_at: DateTime<Utc>,
-    pub data: Value,
+    pub data: String,
     pub subject: Subject,
 }
 
+/// What a booking event's data says beside the booking.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingExtras {
+    /// `booking.created`: how it came about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<BookingSource>,
+    /// `booking.moved`: the session it was in (its own, if the session itself moved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_session_id: Option<Uuid>,
+    /// `booking.moved`: when it was before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_time: Option<TimeRange>,
+}
+
+/// The booking as the API shows it, with the event's extras beside its fields.
+#[derive(Serialize)]
+struct BookingData<'a> {
+    #[serde(flatten)]
+    booking: &'a Booking,
+    #[serde(flatten)]
+    extras: BookingExtras,
+}
+
 impl Event {
-    fn new(kind: EventType, at: DateTime<Utc>, data: Value, subject: Subject) -> Self {
+    /// A booking event's booking and extras, read back from its data.
+    pub fn booking(&self) -> Option<(Booking, BookingExtras)> {
+        let booking = serde_json::from_str(&self.data).ok()?;
+        let extras = serde_json::from_str(&self.data).ok()?;
+        Some((booking, extras))
+    }
+}
+
+impl Event {
+    fn new(kind: EventType, at: DateTime<Utc>, data: String, subject: Subject) -> Self {
         Self {
             id: new_id(),
             kind,
@@ -114,10 +146,9 @@ impl Event {
         kind: EventType,
         booking: &Booking,
         at: DateTime<Utc>,
-        extra: Map<String, Value>,
+        extras: BookingExtras,
     ) -> Self {
-        let mut data = as_object(booking);
-        data.extend(extra);
+        let data = to_json(&BookingData { booking, extras });
         let subject = Subject {
             service_id: Some(booking.service_id),
             provider_id: Some(booking.provider_id),
@@ -125,12 +156,15 @@ impl Event {
             customer_id: Some(booking.user_id),
             booking_sequence: Some(booking.sequence),
         };
-        Self::new(kind, at, Value::Object(data), subject)
+        Self::new(kind, at, data, subject)
     }
 
     pub fn booking_created(booking: &Booking, source: BookingSource, at: DateTime<Utc>) -> Self {
-        let extra = Map::from_iter([("source".to_owned(), to_value(source))]);
-        Self::about_booking(EventType::BookingCreated, booking, at, extra)
+        let extras = BookingExtras {
+            source: Some(source),
+            ..BookingExtras::default()
+        };
+        Self::about_booking(EventType::BookingCreated, booking, at, extras)
     }
 
     /// A booking now in another session, or in its own session at a new time (the session was
@@ -141,22 +175,30 @@ impl Event {
         previous_time: &TimeRange,
         at: DateTime<Utc>,
     ) -> Self {
-        let extra = Map::from_iter([
-            (
-                "previousSessionId".to_owned(),
-                to_value(previous_session_id),
-            ),
-            ("previousTime".to_owned(), to_value(previous_time)),
-        ]);
-        Self::about_booking(EventType::BookingMoved, booking, at, extra)
+        let extras = BookingExtras {
+            previous_session_id: Some(previous_session_id),
+            previous_time: Some(previous_time.clone()),
+            ..BookingExtras::default()
+        };
+        Self::about_booking(EventType::BookingMoved, booking, at, extras)
     }
 
     pub fn booking_cancelled(booking: &Booking, at: DateTime<Utc>) -> Self {
-        Self::about_booking(EventType::BookingCancelled, booking, at, Map::new())
+        Self::about_booking(
+            EventType::BookingCancelled,
+            booking,
+            at,
+            BookingExtras::default(),
+        )
     }
 
     pub fn booking_completed(booking: &Booking, at: DateTime<Utc>) -> Self {
-        Self::about_booking(EventType::BookingCompleted, booking, at, Map::new())
+        Self::about_booking(
+            EventType::BookingCompleted,
+            booking,
+            at,
+            BookingExtras::default(),
+        )
     }
 
     /// `session.moved` or `session.cancelled`.
@@ -171,7 +213,7 @@ impl Event {
             provider_id: Some(provider_id),
             ..Subject::default()
         };
-        Self::new(kind, at, to_value(session), subject)
+        Self::new(kind, at, to_json(session), subject)
     }
 
     /// `service.published` or `service.archived`.
@@ -181,21 +223,14 @@ impl Event {
             provider_id: Some(service.provider_id),
             ..Subject::default()
         };
-        Self::new(kind, at, to_value(service), subject)
+        Self::new(kind, at, to_json(service), subject)
     }
 }
 
-/// Our API types serialise to JSON objects without fail (no maps with non-string keys, no
-/// non-finite floats); `Null` would show a bug in the data instead of losing the event.
-fn to_value(value: impl Serialize) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-fn as_object(value: impl Serialize) -> Map<String, Value> {
-    match to_value(value) {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
+/// Our API types serialise to JSON without fail (no maps with non-string keys, no non-finite
+/// floats); `null` would show a bug in the data instead of losing the event.
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
 #[cfg(test)]
@@ -206,7 +241,7 @@ mod tests {
     fn event_names_read_back() {
         for kind in EventType::ALL {
             assert_eq!(EventType::parse(kind.as_str()), Some(kind));
-            assert_eq!(to_value(kind), Value::String(kind.as_str().to_owned()));
+            assert_eq!(to_json(&kind), format!("\"{}\"", kind.as_str()));
         }
         assert_eq!(EventType::parse("booking.deleted"), None);
     }

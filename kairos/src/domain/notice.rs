@@ -77,6 +77,9 @@ pub struct Notice {
     /// The recipient's address.
     pub to: String,
     pub booking: Booking,
+    /// What the service is, for the calendar entry's description.
+    #[serde(default)]
+    pub service_description: String,
     /// The booking's calendar SEQUENCE after the change (the feed's, so calendars update one
     /// entry).
     pub sequence: i64,

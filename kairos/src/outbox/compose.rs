@@ -10,7 +10,7 @@ use lettre::{
 use crate::{
     app::Outgoing,
     domain::{
-        booking::TimeRange,
+        booking::{Booking, TimeRange},
         calendar::{CalendarEvent, Method, render_invitation},
         local_time::when,
         notice::{Audience, Notice, NoticeKind},
@@ -23,6 +23,8 @@ pub struct Letterhead {
     pub from: Mailbox,
     /// The public URL, without a trailing slash.
     pub public_url: String,
+    /// Its host: the right-hand side of calendar UIDs.
+    pub host: String,
 }
 
 /// What both templates show.
@@ -137,7 +139,17 @@ pub fn compose(message: &Outgoing, letterhead: &Letterhead) -> Result<Message, U
         } else {
             Method::Request
         };
-        let event = CalendarEvent::of_booking(&notice.booking, notice.sequence, Some(view.link));
+        // The booking as the notice fixed it, at the SEQUENCE it had then.
+        let booking = Booking {
+            sequence: notice.sequence,
+            ..notice.booking.clone()
+        };
+        let event = CalendarEvent::of_booking(
+            &booking,
+            &notice.service_description,
+            &letterhead.host,
+            Some(view.link),
+        );
         let invitation =
             render_invitation(method, &event, letterhead.from.email.as_ref(), &notice.to);
         let content_type = ContentType::parse(&format!(

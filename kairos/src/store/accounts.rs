@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Constraint, Read, Row, StoreError, Writer, on_violation, query};
+use super::{
+    Constraint, Read, Row, StoreError, Writer, on_violation, query,
+    query::{Repeated, repeated_texts},
+};
 use crate::domain::{
     refusal::Refusal,
     user::{Role, User},
@@ -116,6 +119,21 @@ const BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = 
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<User>, StoreError> {
     r.fetch_value::<UserRow>(query(BY_ID).bind(id)).await
+}
+
+static BY_IDS: Repeated = Repeated::new(|| {
+    repeated_texts(
+        concat!("SELECT ", user_columns!(), " FROM users WHERE id IN ("),
+        "{}",
+        ", ",
+        ")",
+        1,
+    )
+});
+
+/// The users with these ids (those that exist), in no particular order.
+pub async fn by_ids(r: &mut impl Read, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+    r.fetch_for_ids::<UserRow>(&BY_IDS, ids).await
 }
 
 pub async fn credentials(

@@ -13,6 +13,7 @@ use super::{
     Changed, Constraint, Read, StoreError, Writer,
     booking_rows::{BookingRow, booking_select},
     on_violation, query,
+    query::{Repeated, repeated_texts},
     services::release_seats,
 };
 use crate::domain::{
@@ -72,6 +73,21 @@ const BY_ID: &str = concat!(booking_select!(), "WHERE b.id = $1");
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Booking>, StoreError> {
     r.fetch_value::<BookingRow>(query(BY_ID).bind(id)).await
+}
+
+static BY_IDS: Repeated = Repeated::new(|| {
+    repeated_texts(
+        concat!(booking_select!(), "WHERE b.id IN ("),
+        "{}",
+        ", ",
+        ")",
+        1,
+    )
+});
+
+/// The bookings with these ids (those that exist), in no particular order.
+pub async fn by_ids(r: &mut impl Read, ids: &[Uuid]) -> Result<Vec<Booking>, StoreError> {
+    r.fetch_for_ids::<BookingRow>(&BY_IDS, ids).await
 }
 
 async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {

@@ -8,10 +8,12 @@
 
 use std::future::Future;
 
+use uuid::Uuid;
+
 use super::{
     StoreError,
     postgres::PgConn,
-    query::{Dialect, Query, Record, Row},
+    query::{Dialect, MAX_REPEATS, Query, Record, Repeated, Row},
     sqlite::SqliteConn,
 };
 
@@ -93,6 +95,25 @@ pub trait Read: Send {
         }
     }
 
+    /// Every row of a statement whose ids (`$1`, `$2`, ...) fill a [`Repeated`] list, read in
+    /// chunks into their values.
+    fn fetch_for_ids<R: Row>(
+        &mut self,
+        statement: &'static Repeated,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<R::Value>, StoreError>> + Send {
+        async move {
+            let mut values = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(MAX_REPEATS) {
+                let query = chunk
+                    .iter()
+                    .fold(statement.query(chunk.len()), |q, id| q.bind(*id));
+                values.extend(self.fetch_values::<R>(query).await?);
+            }
+            Ok(values)
+        }
+    }
+
     /// The one row a statement must return. None is a bug (a row that must exist is missing),
     /// reported with the statement so the log says which.
     fn fetch_one<R: Record>(
@@ -121,6 +142,8 @@ pub struct Writer {
     /// Set by operations that leave work for the outbox (an event, a message), so its worker is
     /// woken once the transaction commits.
     pub(crate) outbox_changed: bool,
+    /// Events recorded in this transaction, written just before it commits.
+    pub(crate) events: Vec<crate::domain::event::Event>,
 }
 
 impl Writer {
@@ -129,6 +152,7 @@ impl Writer {
             conn,
             logins_changed: false,
             outbox_changed: false,
+            events: Vec::new(),
         }
     }
 

@@ -4,37 +4,59 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Dialect, Read, Row, StoreError, Writer, query};
+use super::{
+    Read, Row, StoreError, Writer, query,
+    query::{MAX_REPEATS, Repeated, repeated_texts},
+};
 use crate::domain::event::{Event, EventType, Subject};
 
-/// Writes the event in the writer's transaction: it commits with the change, or not at all.
-pub async fn record(w: &mut Writer, event: &Event) -> Result<(), StoreError> {
-    let subject = &event.subject;
-    w.execute(
-        query(
-            "INSERT INTO events (id, type, occurred_at, data, service_id, provider_id, \
-             booking_id, customer_id, booking_sequence) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(event.id)
-        .bind(event.kind.as_str())
-        .bind(event.occurred_at)
-        .bind(event.data.to_string())
-        .bind(subject.service_id)
-        .bind(subject.provider_id)
-        .bind(subject.booking_id)
-        .bind(subject.customer_id)
-        .bind(subject.booking_sequence),
-    )
-    .await?;
+/// Records the event in the writer's transaction: it commits with the change, or not at all.
+/// Events wait in the writer and go in with one statement just before the commit ([`flush`]):
+/// on SQLite every statement is a round trip to the connection's thread, and a batch of
+/// bookings would otherwise pay one each.
+pub fn record(w: &mut Writer, event: Event) {
+    w.events.push(event);
     w.outbox_changed();
-    Ok(())
 }
 
-/// Writes each event, in order, in the writer's transaction.
-pub async fn record_all(w: &mut Writer, events: &[Event]) -> Result<(), StoreError> {
+/// Records each event, in order.
+pub fn record_all(w: &mut Writer, events: impl IntoIterator<Item = Event>) {
     for event in events {
-        record(w, event).await?;
+        record(w, event);
+    }
+}
+
+static INSERT: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "INSERT INTO events (id, type, occurred_at, data, service_id, provider_id, booking_id, \
+         customer_id, booking_sequence) VALUES ",
+        "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+        ", ",
+        "",
+        1,
+    )
+});
+
+/// Writes the events recorded in this transaction, in the order they were recorded. The
+/// writers call it just before they commit.
+pub(crate) async fn flush(w: &mut Writer) -> Result<(), StoreError> {
+    let events = std::mem::take(&mut w.events);
+    for chunk in events.chunks(MAX_REPEATS) {
+        let mut insert = INSERT.query(chunk.len());
+        for event in chunk {
+            let subject = &event.subject;
+            insert = insert
+                .bind(event.id)
+                .bind(event.kind.as_str())
+                .bind(event.occurred_at)
+                .bind(event.data.clone())
+                .bind(subject.service_id)
+                .bind(subject.provider_id)
+                .bind(subject.booking_id)
+                .bind(subject.customer_id)
+                .bind(subject.booking_sequence);
+        }
+        w.execute(insert).await?;
     }
     Ok(())
 }
@@ -69,7 +91,7 @@ impl Row for EventRow {
             kind: EventType::parse(&self.kind)
                 .ok_or_else(|| super::corrupt(&format!("event type `{}`", self.kind)))?,
             occurred_at: self.occurred_at,
-            data: serde_json::from_str(&self.data).map_err(|_| super::corrupt("event data"))?,
+            data: self.data,
             subject: Subject {
                 service_id: self.service_id,
                 provider_id: self.provider_id,
@@ -81,38 +103,45 @@ impl Row for EventRow {
     }
 }
 
-/// The oldest events not yet turned into messages, in the order they were written. On
-/// PostgreSQL they stay locked until this transaction ends, and another instance passes over
-/// them, so each event is dispatched once.
-pub async fn undispatched(w: &mut Writer, limit: u32) -> Result<Vec<Event>, StoreError> {
-    let text = match w.dialect() {
-        Dialect::Sqlite => concat!(
+/// The oldest events not yet turned into messages, in the order they were written. Several
+/// instances may read the same ones: what they make of them is unique (a message per event and
+/// side, a reminder per booking and offset), so the second changes nothing.
+pub async fn undispatched(r: &mut impl Read, limit: u32) -> Result<Vec<Event>, StoreError> {
+    r.fetch_values::<EventRow>(
+        query(concat!(
             "SELECT ",
             event_columns!(),
             " FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1"
-        ),
-        Dialect::Postgres => concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT $1 \
-             FOR UPDATE SKIP LOCKED"
-        ),
-    };
-    w.fetch_values::<EventRow>(query(text).bind(limit)).await
+        ))
+        .bind(limit),
+    )
+    .await
 }
+
+static MARK_DISPATCHED: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "UPDATE events SET dispatched_at = $1 WHERE dispatched_at IS NULL AND id IN (",
+        "{}",
+        ", ",
+        ")",
+        2,
+    )
+});
 
 pub async fn mark_dispatched(
     w: &mut Writer,
-    id: Uuid,
+    ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    w.execute(
-        query("UPDATE events SET dispatched_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now),
-    )
-    .await
-    .map(drop)
+    for chunk in ids.chunks(MAX_REPEATS) {
+        let update = chunk
+            .iter()
+            .fold(MARK_DISPATCHED.query(chunk.len()).bind(now), |q, id| {
+                q.bind(*id)
+            });
+        w.execute(update).await?;
+    }
+    Ok(())
 }
 
 /// Every event about a booking, oldest first (for tests and the admin's view of a booking).

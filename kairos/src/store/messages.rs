@@ -5,7 +5,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Dialect, Read, Row, StoreError, Writer, query};
+use super::{
+    Dialect, Read, Row, StoreError, Writer, query,
+    query::{MAX_REPEATS, Repeated, repeated_texts},
+};
 use crate::domain::{
     outbox::{MessageStatus, OutboxMessage},
     refusal::Refusal,
@@ -26,34 +29,44 @@ pub struct NewMessage {
     pub content: String,
 }
 
-/// Queues the message, due now. False if a message with its `Message-ID` exists already.
+static ENQUEUE: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "INSERT INTO messages (id, event_id, booking_id, kind, user_id, recipient, subject, \
+         message_id, content, status, attempts, next_attempt_at, created_at) VALUES ",
+        "({}, {}, {}, {}, {}, {}, {}, {}, {}, 'pending', 0, $1, $1)",
+        ", ",
+        " ON CONFLICT (message_id) DO NOTHING",
+        2,
+    )
+});
+
+/// Queues the messages, due now. One whose `Message-ID` is queued already is left out: the
+/// same event never makes the same mail twice.
 pub async fn enqueue(
     w: &mut Writer,
-    message: NewMessage,
+    messages: Vec<NewMessage>,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let added = w
-        .execute(
-            query(
-                "INSERT INTO messages (id, event_id, booking_id, kind, user_id, recipient, \
-                 subject, message_id, content, status, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) \
-                 ON CONFLICT (message_id) DO NOTHING",
-            )
-            .bind(message.id)
-            .bind(message.event_id)
-            .bind(message.booking_id)
-            .bind(message.kind)
-            .bind(message.user_id)
-            .bind(message.recipient)
-            .bind(message.subject)
-            .bind(message.message_id)
-            .bind(message.content)
-            .bind(now),
-        )
-        .await?;
-    w.outbox_changed();
-    Ok(added == 1)
+) -> Result<(), StoreError> {
+    for chunk in messages.chunks(MAX_REPEATS) {
+        let mut insert = ENQUEUE.query(chunk.len()).bind(now);
+        for message in chunk {
+            insert = insert
+                .bind(message.id)
+                .bind(message.event_id)
+                .bind(message.booking_id)
+                .bind(message.kind)
+                .bind(message.user_id)
+                .bind(message.recipient.clone())
+                .bind(message.subject.clone())
+                .bind(message.message_id.clone())
+                .bind(message.content.clone());
+        }
+        w.execute(insert).await?;
+    }
+    if !messages.is_empty() {
+        w.outbox_changed();
+    }
+    Ok(())
 }
 
 /// A claimed message, ready to be written and sent.
@@ -68,44 +81,69 @@ pub struct Claimed {
 }
 
 /// Claims up to `limit` due messages until `until`: no other worker takes them meanwhile.
+///
+/// On PostgreSQL several instances share the outbox, so a claim is written (a lease, taken
+/// `FOR UPDATE SKIP LOCKED`). On SQLite this process is the only worker there can be, so the
+/// claim is a read: writing it would cost the single writer a second update per message, and
+/// a crash between sending and recording is covered either way (the mail goes again, with the
+/// same `Message-ID`).
 pub async fn claim_due(
     w: &mut Writer,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let text = match w.dialect() {
+    match w.dialect() {
         Dialect::Sqlite => {
-            "UPDATE messages SET claimed_until = $2 WHERE id IN \
-             (SELECT id FROM messages WHERE status = 'pending' AND next_attempt_at <= $1 \
-              AND (claimed_until IS NULL OR claimed_until <= $1) \
-              ORDER BY next_attempt_at LIMIT $3) \
-             RETURNING id, message_id, recipient, content, attempts"
+            w.fetch_all(
+                query(
+                    "SELECT id, message_id, recipient, content, attempts FROM messages \
+                     WHERE status = 'pending' AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit),
+            )
+            .await
         }
         Dialect::Postgres => {
-            "UPDATE messages SET claimed_until = $2 WHERE id IN \
-             (SELECT id FROM messages WHERE status = 'pending' AND next_attempt_at <= $1 \
-              AND (claimed_until IS NULL OR claimed_until <= $1) \
-              ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, message_id, recipient, content, attempts"
+            w.fetch_all(
+                query(
+                    "UPDATE messages SET claimed_until = $2 WHERE id IN \
+                     (SELECT id FROM messages WHERE status = 'pending' AND next_attempt_at <= $1 \
+                      AND (claimed_until IS NULL OR claimed_until <= $1) \
+                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, message_id, recipient, content, attempts",
+                )
+                .bind(now)
+                .bind(until)
+                .bind(limit),
+            )
+            .await
         }
-    };
-    w.fetch_all(query(text).bind(now).bind(until).bind(limit))
-        .await
+    }
 }
 
-/// The message went out.
-pub async fn mark_sent(w: &mut Writer, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-    w.execute(
-        query(
-            "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = $2, \
-             claimed_until = NULL, last_error = NULL WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(id)
-        .bind(now),
+static MARK_SENT: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "UPDATE messages SET status = 'sent', attempts = attempts + 1, sent_at = $1, \
+         claimed_until = NULL, last_error = NULL WHERE status = 'pending' AND id IN (",
+        "{}",
+        ", ",
+        ")",
+        2,
     )
-    .await
-    .map(drop)
+});
+
+/// These messages went out.
+pub async fn mark_sent(w: &mut Writer, ids: &[Uuid], now: DateTime<Utc>) -> Result<(), StoreError> {
+    for chunk in ids.chunks(MAX_REPEATS) {
+        let update = chunk
+            .iter()
+            .fold(MARK_SENT.query(chunk.len()).bind(now), |q, id| q.bind(*id));
+        w.execute(update).await?;
+    }
+    Ok(())
 }
 
 /// A try failed: try again at `retry_at`, or, with none, mark the message failed.

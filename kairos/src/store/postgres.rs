@@ -99,7 +99,12 @@ impl Postgres {
     {
         let tx = self.pool.begin().await.map_err(classify)?;
         let mut writer = Writer::new(Conn::Postgres(PgConn::Transaction(tx)));
-        let result = op(&mut writer).await;
+        let mut result = op(&mut writer).await;
+        if result.is_ok()
+            && let Err(err) = super::events::flush(&mut writer).await
+        {
+            result = Err(err);
+        }
         let Conn::Postgres(PgConn::Transaction(tx)) = writer.conn else {
             unreachable!("a PostgreSQL writer holds its transaction")
         };

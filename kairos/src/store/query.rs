@@ -66,6 +66,69 @@ impl Query {
     }
 }
 
+/// The most rows (or list items) one statement built by [`Repeated`] carries.
+pub const MAX_REPEATS: usize = 64;
+
+/// A statement with a part repeated a number of times (the rows of a multi-row `INSERT`, the
+/// items of an `IN (...)` list), its text made once per count and kept for the life of the
+/// process. The text is made from the pieces given here only, never from input: the values
+/// are bound as usual.
+pub struct Repeated {
+    texts: std::sync::LazyLock<Vec<&'static str>>,
+}
+
+impl Repeated {
+    /// `build(n)` writes the statement for `n` repeats (1 to [`MAX_REPEATS`]).
+    pub const fn new(build: fn() -> Vec<&'static str>) -> Self {
+        Self {
+            texts: std::sync::LazyLock::new(build),
+        }
+    }
+
+    /// The statement for `n` repeats (`n` from 1 to [`MAX_REPEATS`]).
+    pub fn query(&self, n: usize) -> Query {
+        let text = self.texts[n.clamp(1, MAX_REPEATS) - 1];
+        Query {
+            text,
+            args: Vec::new(),
+        }
+    }
+}
+
+/// The texts of a [`Repeated`]: `head`, then for each of 1 to [`MAX_REPEATS`] repeats, `part`
+/// with its `{}` slots numbered on from `first` (`$first`, `$first+1`, ...), joined with
+/// `separator`, then `tail`. Leaked once per process: they live as long as the statements do.
+pub fn repeated_texts(
+    head: &str,
+    part: &str,
+    separator: &str,
+    tail: &str,
+    first: usize,
+) -> Vec<&'static str> {
+    let slots = part.matches("{}").count();
+    (1..=MAX_REPEATS)
+        .map(|n| {
+            let mut text = head.to_owned();
+            let mut next = first;
+            for i in 0..n {
+                if i > 0 {
+                    text.push_str(separator);
+                }
+                let mut pieces = part.split("{}");
+                text.push_str(pieces.next().unwrap_or_default());
+                for piece in pieces {
+                    text.push_str(&format!("${next}"));
+                    next += 1;
+                    text.push_str(piece);
+                }
+            }
+            debug_assert_eq!(next - first, n * slots);
+            text.push_str(tail);
+            &*Box::leak(text.into_boxed_str())
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -126,4 +189,22 @@ where
         };
     }
     query
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_statements_number_their_slots_in_order() {
+        let texts = repeated_texts("INSERT INTO t (a, b) VALUES ", "({}, {})", ", ", "", 2);
+        assert_eq!(texts.len(), MAX_REPEATS);
+        assert_eq!(texts[0], "INSERT INTO t (a, b) VALUES ($2, $3)");
+        assert_eq!(
+            texts[2],
+            "INSERT INTO t (a, b) VALUES ($2, $3), ($4, $5), ($6, $7)"
+        );
+        let list = repeated_texts("DELETE FROM t WHERE id IN (", "{}", ", ", ")", 1);
+        assert_eq!(list[1], "DELETE FROM t WHERE id IN ($1, $2)");
+    }
 }

@@ -4,45 +4,63 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Dialect, Read, StoreError, Writer, query};
-use crate::domain::{
-    booking::{Booking, BookingStatus},
-    notice::reminder_due,
+use super::{
+    Dialect, Read, StoreError, Writer, query,
+    query::{MAX_REPEATS, Repeated, repeated_texts},
 };
 
-/// Makes the booking's pending reminders match it as it now is: none for a booking that is not
-/// live; else one per offset whose moment is after `changed_at` (when it was booked or moved),
-/// at the booking's current start. Reminders already sent stay sent.
-pub async fn sync(
-    w: &mut Writer,
-    booking: &Booking,
-    minutes: &[i64],
-    changed_at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    w.execute(
-        query("DELETE FROM reminders WHERE booking_id = $1 AND state = 'pending'").bind(booking.id),
+/// The reminders one booking should have pending now: its offsets in minutes, each with when
+/// it is due.
+#[derive(Debug, Clone)]
+pub struct ReminderPlan {
+    pub booking_id: Uuid,
+    pub due: Vec<(i64, DateTime<Utc>)>,
+}
+
+static FORGET_PENDING: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "DELETE FROM reminders WHERE state = 'pending' AND booking_id IN (",
+        "{}",
+        ", ",
+        ")",
+        1,
     )
-    .await?;
-    if booking.status != BookingStatus::Pending {
-        return Ok(());
+});
+
+static ADD_PENDING: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "INSERT INTO reminders (booking_id, minutes, due_at, state) VALUES ",
+        "({}, {}, {}, 'pending')",
+        ", ",
+        " ON CONFLICT (booking_id, minutes) DO NOTHING",
+        1,
+    )
+});
+
+/// Makes each booking's pending reminders the plan's: those not in it go, those in it are
+/// (re)written with their due time. A reminder already sent stays sent and is not sent again.
+pub async fn sync(w: &mut Writer, plans: &[ReminderPlan]) -> Result<(), StoreError> {
+    let bookings: Vec<Uuid> = plans.iter().map(|p| p.booking_id).collect();
+    for chunk in bookings.chunks(MAX_REPEATS) {
+        let forget = chunk
+            .iter()
+            .fold(FORGET_PENDING.query(chunk.len()), |q, id| q.bind(*id));
+        w.execute(forget).await?;
     }
-    let starts_at = booking.session_details.time.start;
-    for &m in minutes {
-        let Some(due) = reminder_due(starts_at, m, changed_at) else {
-            continue;
-        };
-        w.execute(
-            query(
-                "INSERT INTO reminders (booking_id, minutes, due_at, state) \
-                 VALUES ($1, $2, $3, 'pending') ON CONFLICT (booking_id, minutes) DO NOTHING",
-            )
-            .bind(booking.id)
-            .bind(m)
-            .bind(due),
-        )
-        .await?;
+    let rows: Vec<(Uuid, i64, DateTime<Utc>)> = plans
+        .iter()
+        .flat_map(|p| p.due.iter().map(|&(m, at)| (p.booking_id, m, at)))
+        .collect();
+    for chunk in rows.chunks(MAX_REPEATS) {
+        let add = chunk.iter().fold(
+            ADD_PENDING.query(chunk.len()),
+            |q, &(booking, minutes, due)| q.bind(booking).bind(minutes).bind(due),
+        );
+        w.execute(add).await?;
     }
-    w.outbox_changed();
+    if !rows.is_empty() {
+        w.outbox_changed();
+    }
     Ok(())
 }
 

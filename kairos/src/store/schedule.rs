@@ -3,32 +3,20 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Read, Row, StoreError, Writer, query, sessions::SessionRow};
+use super::{
+    Read, Row, StoreError, Writer,
+    booking_rows::{BookingRow, booking_select},
+    query,
+    sessions::SessionRow,
+};
 use crate::domain::{
-    booking::BookingStatus,
+    booking::{Booking, BookingStatus},
     page::TimeCursor,
     schedule::{Attendee, ScheduleEntry},
 };
 
 /// The most events a feed carries.
 pub const FEED_EVENTS_MAX: u32 = 2000;
-
-/// A booking as a customer's calendar feed shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BookingEvent {
-    pub id: Uuid,
-    /// As the database spells it (`Cancelled` is kept in the feed as cancelled).
-    pub status: String,
-    /// Bumped on every change, so calendars take the newest.
-    pub sequence: i64,
-    pub updated_at: DateTime<Utc>,
-    pub notes: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub location: String,
-    pub additional_information: String,
-    pub service_name: String,
-}
 
 /// A session as its provider's calendar feed shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -47,6 +35,7 @@ pub struct SessionEvent {
     pub booked: i64,
     pub capacity: i64,
     pub service_name: String,
+    pub service_description: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,14 +96,12 @@ pub async fn booking_events(
     r: &mut impl Read,
     user_id: Uuid,
     since: DateTime<Utc>,
-) -> Result<Vec<BookingEvent>, StoreError> {
-    r.fetch_all(
-        query(
-            "SELECT b.id, b.status, b.sequence, b.updated_at, b.notes, s.starts_at, s.ends_at, \
-             s.location, s.additional_information, svc.name AS service_name FROM bookings b \
-             JOIN sessions s ON s.id = b.session_id JOIN services svc ON svc.id = b.service_id \
-             WHERE b.user_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, b.id LIMIT $3",
-        )
+) -> Result<Vec<Booking>, StoreError> {
+    r.fetch_values::<BookingRow>(
+        query(concat!(
+            booking_select!(),
+            "WHERE b.user_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, b.id LIMIT $3"
+        ))
         .bind(user_id)
         .bind(since)
         .bind(FEED_EVENTS_MAX),
@@ -132,7 +119,8 @@ pub async fn session_events(
         query(
             "SELECT s.id, s.service_id, s.status, s.sequence, s.updated_at, s.starts_at, \
              s.ends_at, s.location, s.additional_information, s.booked, s.capacity, \
-             svc.name AS service_name FROM sessions s \
+             svc.name AS service_name, svc.description AS service_description \
+             FROM sessions s \
              JOIN services svc ON svc.id = s.service_id \
              WHERE svc.provider_id = $1 AND s.starts_at >= $2 \
              ORDER BY s.starts_at, s.id LIMIT $3",

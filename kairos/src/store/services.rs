@@ -3,7 +3,12 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Query, Read, Row, StoreError, Writer, bookings::reread_all, query};
+use super::{
+    Query, Read, Row, StoreError, Writer,
+    bookings::reread_all,
+    query,
+    query::{Repeated, repeated_texts},
+};
 use crate::domain::{
     booking::Booking,
     refusal::Refusal,
@@ -127,6 +132,25 @@ const BY_ID: &str = concat!("SELECT ", service_columns!(), " FROM services WHERE
 
 pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Service>, StoreError> {
     r.fetch_value::<ServiceRow>(query(BY_ID).bind(id)).await
+}
+
+static BY_IDS: Repeated = Repeated::new(|| {
+    repeated_texts(
+        concat!(
+            "SELECT ",
+            service_columns!(),
+            " FROM services WHERE id IN ("
+        ),
+        "{}",
+        ", ",
+        ")",
+        1,
+    )
+});
+
+/// The services with these ids (those that exist), in no particular order.
+pub async fn by_ids(r: &mut impl Read, ids: &[Uuid]) -> Result<Vec<Service>, StoreError> {
+    r.fetch_for_ids::<ServiceRow>(&BY_IDS, ids).await
 }
 
 pub async fn insert(

@@ -39,7 +39,7 @@ async fn feed_event(app: &TestApp, customer: &Login, booking: &Value) -> crate::
         .text()
         .await
         .unwrap();
-    let uid = format!("booking-{}@kairos", id_of(booking));
+    let uid = format!("booking-{}@127.0.0.1", id_of(booking));
     parse_feed(&feed)
         .into_iter()
         .find(|e| e.get("UID") == Some(uid.as_str()))

@@ -45,11 +45,11 @@ async fn reminders_come_once_per_offset_follow_a_move_and_stop_at_a_cancel(app: 
     } = app
         .class(
             json!({ "name": "Piano", "reminderMinutes": [1440, 60] }),
-            48,
+            72,
             5,
         )
         .await;
-    let later = app.session(&provider, &service, 50, 5).await;
+    let later = app.session(&provider, &service, 74, 5).await;
     let soon = app.session(&provider, &service, 3, 5).await;
     let ann = app.customer().await;
     let bob = app.customer().await;
@@ -68,8 +68,11 @@ async fn reminders_come_once_per_offset_follow_a_move_and_stop_at_a_cancel(app: 
         "the 1440-minute one was already past"
     );
 
+    // Not a minute early.
+    app.advance(Span::hours(48) - Span::minutes(2));
+    assert!(reminders(&settled_mails_to(&app, &ann.email).await).is_empty());
     // A day before Ann's session: the first reminder, once.
-    app.advance(Span::hours(24) + Span::minutes(1));
+    app.advance(Span::minutes(3));
     let mails = app.mail.expect_mails_to(&ann.email, 2).await;
     let first_reminder = reminders(&mails);
     assert_eq!(first_reminder.len(), 1);

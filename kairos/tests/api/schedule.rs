@@ -218,7 +218,11 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
         service,
         session: first,
     } = app
-        .class(json!({ "name": "Yoga", "location": "Studio 1" }), 24, 5)
+        .class(
+            json!({ "name": "Yoga", "location": "Studio 1", "description": "Slow flow" }),
+            24,
+            5,
+        )
         .await;
     let second = app.session(&provider, &service, 48, 5).await;
     let ann = app.customer().await;
@@ -227,7 +231,7 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
     app.post(
         &format!("/api/user/{}/bookings/{}/cancel", ann.id, id_of(&cancelled)),
         &ann.token,
-        &json!({}),
+        &json!({ "reason": "Away that week" }),
     )
     .await;
 
@@ -241,7 +245,17 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
             .starts_with("text/calendar")
     );
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-    let events = parse_feed(&response.text().await.unwrap());
+    let text = response.text().await.unwrap();
+    let (calendar, _) = crate::helpers::parse_calendar(&text);
+    assert_eq!(
+        calendar.get("PRODID"),
+        Some(concat!(
+            "-//Kairos//Kairos ",
+            env!("CARGO_PKG_VERSION"),
+            "//EN"
+        ))
+    );
+    let events = parse_feed(&text);
     assert_eq!(
         events.len(),
         2,
@@ -250,7 +264,7 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
     let event = |booking: &Value| {
         events
             .iter()
-            .find(|e| e.get("UID") == Some(&format!("booking-{}@kairos", id_of(booking))))
+            .find(|e| e.get("UID") == Some(&format!("booking-{}@127.0.0.1", id_of(booking))))
             .expect("event")
     };
     let live = event(&kept);
@@ -273,6 +287,22 @@ async fn the_feed_url_serves_icalendar_with_cancellations_and_rotates(app: TestA
             && live.get("LAST-MODIFIED").is_some()
     );
     assert_eq!(event(&cancelled).get("STATUS"), Some("CANCELLED"));
+    assert!(
+        live.get("DESCRIPTION")
+            .is_some_and(|d| d.starts_with("Slow flow")),
+        "the service's description"
+    );
+    assert!(
+        event(&cancelled)
+            .get("DESCRIPTION")
+            .is_some_and(|d| d.contains("Cancelled: Away that week")),
+        "the cancellation's reason"
+    );
+    assert_eq!(
+        live.get("URL"),
+        Some(format!("{}/user/{}/bookings/{}", app.address, ann.id, id_of(&kept)).as_str()),
+        "the booking's page"
+    );
 
     let again = app
         .client
@@ -371,12 +401,12 @@ async fn a_providers_feed_has_one_event_per_session(app: TestApp) {
     assert_eq!(events.len(), 2);
     let live = events
         .iter()
-        .find(|e| e.get("UID") == Some(&format!("session-{}@kairos", id_of(&session))))
+        .find(|e| e.get("UID") == Some(&format!("session-{}@127.0.0.1", id_of(&session))))
         .unwrap();
     assert_eq!(live.get("SUMMARY"), Some("Yoga (1/5 booked)"));
     let cancelled = events
         .iter()
-        .find(|e| e.get("UID") == Some(&format!("session-{}@kairos", id_of(&gone))))
+        .find(|e| e.get("UID") == Some(&format!("session-{}@127.0.0.1", id_of(&gone))))
         .unwrap();
     assert_eq!(cancelled.get("STATUS"), Some("CANCELLED"));
 }

@@ -20,6 +20,7 @@ use tokio::sync::{Notify, mpsc};
 use super::conn::SqliteConn;
 use crate::store::{
     conn::{Conn, Writer},
+    events,
     principals::PrincipalCache,
     query::query,
 };
@@ -98,12 +99,26 @@ async fn commit_batch(
             continue;
         }
         sqlite(&mut writer).begin_operation();
+        let recorded = writer.events.len();
         let done = AssertUnwindSafe(job(&mut writer)).catch_unwind().await;
-        sqlite(&mut writer).end_operation(matches!(&done, Ok(done) if done.keep));
+        let keep = matches!(&done, Ok(done) if done.keep);
+        sqlite(&mut writer).end_operation(keep);
+        if !keep {
+            // Its changes are rolled back to its savepoint; so are its events.
+            writer.events.truncate(recorded);
+        }
         match done {
             Ok(done) => answers.push(done.answer),
             Err(_) => tracing::error!("a write operation panicked; its changes were rolled back"),
         }
+    }
+    // The batch's events go in with it, in one statement before the commit.
+    if sqlite(&mut writer).broken.is_none()
+        && let Err(err) = events::flush(&mut writer).await
+    {
+        sqlite(&mut writer)
+            .broken
+            .get_or_insert_with(|| format!("writing the batch's events: {err}"));
     }
     let broken = sqlite(&mut writer).broken.take();
     let outcome = match broken {
