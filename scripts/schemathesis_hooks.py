@@ -87,8 +87,8 @@ def _session_times(body: dict) -> None:
 
 def _session_edit(body: dict) -> None:
     """A new `endsAt` alone is measured against the current start, which the fuzzer cannot
-    know; give the start with it."""
-    if "endsAt" in body and "startsAt" not in body:
+    know; give the start with it (`null` is the same as leaving it out)."""
+    if "endsAt" in body and body.get("startsAt") is None:
         end = _time(body["endsAt"])
         if end is not None:
             body["startsAt"] = _text(end - timedelta(hours=1))

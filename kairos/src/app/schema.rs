@@ -29,9 +29,15 @@ pub fn time_zone_name() -> Object {
         .build()
 }
 
+/// An optional list: `null` leaves it out, as for every other optional field.
+fn absent_or_array() -> SchemaType {
+    SchemaType::from_iter([Type::Array, Type::Null])
+}
+
 /// `additionalInformation`: up to 20 lines of up to 500 characters.
 pub fn information_lines() -> Array {
     ArrayBuilder::new()
+        .schema_type(absent_or_array())
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::String)
@@ -44,6 +50,7 @@ pub fn information_lines() -> Array {
 /// `reminderMinutes`: up to 3 distinct whole minutes before the start, each 1 to 43,200.
 pub fn reminder_minutes() -> Array {
     ArrayBuilder::new()
+        .schema_type(absent_or_array())
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::Integer)

@@ -39,8 +39,9 @@ macro_rules! service_fields {
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
         pub struct $name {
             $($(#[$extra_meta])* pub $extra: $extra_type,)*
-            /// Required for a new service; trimmed, at most 120 characters.
-            #[schema(example = "Morning yoga", max_length = 120, pattern = r"\S")]
+            /// Required for a new service; trimmed, at most 120 characters, not blank.
+            #[schema(example = "Morning yoga", max_length = 120,
+                pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
             pub name: Option<String>,
             #[schema(max_length = 5000)]
             pub description: Option<String>,

@@ -135,6 +135,7 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
     every_body_refuses_unknown_fields(&doc);
     every_response_is_described(&doc);
     every_cursor_has_a_pattern(&doc);
+    free_text_says_it_refuses_nul(&doc);
     links_lead_from_a_booking_to_what_can_be_done_with_it(&doc);
     assert_eq!(
         doc["paths"]["/api/refresh"]["post"]["security"][0],
@@ -150,6 +151,32 @@ async fn the_openapi_document_describes_every_route(app: TestApp) {
     assert_eq!(draft["allOf"][1]["anyOf"][1]["required"], json!(["id"]));
     let update = &doc["components"]["schemas"]["BookingUpdate"]["oneOf"];
     assert_eq!(update.as_array().map(Vec::len), Some(2), "{update}");
+}
+
+/// The server refuses text with a NUL character (PostgreSQL cannot store one); the document
+/// says so with a pattern, so a client or fuzzer knows before it sends.
+fn free_text_says_it_refuses_nul(doc: &Value) {
+    let no_nul = r"^[^\x00]*$";
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["BookRequest"]["properties"]["notes"]["pattern"],
+        no_nul
+    );
+    assert_eq!(
+        schemas["CancelRequest"]["properties"]["reason"]["pattern"],
+        no_nul
+    );
+    let search = doc["paths"]["/api/services"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "q")
+        .expect("the search parameter");
+    assert_eq!(search["schema"]["pattern"], no_nul);
+    let name = schemas["ServiceDraft"]["allOf"][0]["properties"]["name"]["pattern"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(name.contains(r"\x00"), "a name refuses NUL too: {name}");
 }
 
 /// OpenAPI requires a `description` on every response; client generators refuse a document

@@ -21,7 +21,8 @@ pub fn router() -> OpenApiRouter<HttpState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogueQuery {
-    /// Words to find in the name or description (case-insensitive).
+    /// Words to find in the name or description (case-insensitive); at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Only this provider's services.
     #[serde(rename = "providerId")]

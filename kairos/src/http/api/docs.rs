@@ -73,6 +73,8 @@ impl Modify for BearerScheme {
 /// field left out everywhere, so "given" means present and not `null`.
 pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
     super::links::add_links(doc);
+    // Before the rules below: their "field given" stubs are not the fields themselves.
+    super::text_rule::forbid_nul(doc);
     if let Some(components) = doc.components.as_mut() {
         let schemas = &mut components.schemas;
         let rules = [

@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod service_views;
 pub mod services;
 pub mod sessions;
+pub mod text_rule;
 pub mod tokens;
 
 use axum::{
