@@ -160,6 +160,20 @@ impl TestApp {
         .await
     }
 
+    /// A second server on the same data, beside this one: on PostgreSQL, what several instances
+    /// behind a load balancer are. Same database, data folder (so the same token key) and mail
+    /// server; its own port and clock.
+    pub async fn another_instance(&self) -> TestApp {
+        start(
+            self.backend,
+            self.settings.clone(),
+            Arc::clone(&self.data_dir),
+            self.pg.clone(),
+            Arc::clone(&self.mail),
+        )
+        .await
+    }
+
     pub async fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

@@ -17,7 +17,7 @@ on_both_backends!(
 );
 
 /// `n` customers, made concurrently (sign-up and login hash passwords, the slow part).
-async fn customers(app: &Arc<TestApp>, n: usize) -> Vec<Login> {
+pub(crate) async fn customers(app: &Arc<TestApp>, n: usize) -> Vec<Login> {
     let tasks: Vec<_> = (0..n)
         .map(|_| {
             let app = Arc::clone(app);

@@ -16,6 +16,7 @@ mod concurrency;
 mod fixtures;
 mod hardening;
 mod mail;
+mod mail_load;
 mod mail_pages;
 mod operations;
 mod page_client;
