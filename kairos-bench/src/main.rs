@@ -7,6 +7,7 @@
 mod client;
 mod fixtures;
 mod load;
+mod mail;
 mod mixed;
 mod report;
 mod scale;
@@ -94,6 +95,10 @@ pub struct BenchArgs {
     /// SQLite's readers).
     #[arg(long, default_value_t = 8)]
     pub db_pool_size: u32,
+    /// Where the server's mail goes: an SMTP server on loopback in this process, or the
+    /// server's `.eml` folder.
+    #[arg(long, value_enum, default_value_t = mail::MailSink::Smtp)]
+    pub mail: mail::MailSink,
 }
 
 impl BenchArgs {
@@ -145,11 +150,13 @@ async fn run(args: BenchArgs) -> Result<()> {
     .into_iter()
     .any(wants)
     {
+        let smtp = mail::start(args.mail).await;
         let (own, url, admin) = match &args.url {
             Some(url) => (None, url.clone(), remote_admin()?),
             None => {
                 let data = Data::fresh(args.postgres().as_deref()).await?;
-                let server = server::start(&data, args.db_pool_size).await?;
+                let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
+                let server = server::start(&data, args.db_pool_size, smtp_url.as_deref()).await?;
                 let url = server.url("");
                 (Some((data, server)), url, server::own_admin())
             }
@@ -191,13 +198,15 @@ async fn run(args: BenchArgs) -> Result<()> {
             record(outcome, &mut results);
         }
         if wants(Scenario::Book) {
-            let (booking, cancelling) = scenarios::book(
+            let before = mail::tally(&world.http).await;
+            let (mut booking, cancelling) = scenarios::book(
                 &world,
                 &args,
                 "book: POST /api/user/{id}/book",
                 args.duration(),
             )
             .await;
+            mail_notes(&world.http, before, &mut booking).await;
             record(booking, &mut results);
             record(cancelling, &mut results);
         }
@@ -283,6 +292,40 @@ async fn run(args: BenchArgs) -> Result<()> {
         broken.join("; ")
     );
     Ok(())
+}
+
+/// How many mails the booking and cancelling left, how fast they went out, and how long the
+/// outbox took to empty after the load stopped.
+async fn mail_notes(http: &Http, before: mail::Tally, outcome: &mut Outcome) {
+    // The booking phase and the cancelling phase after it, each as long.
+    let loaded = 2.0 * outcome.seconds;
+    let during = mail::tally(http).await;
+    outcome.notes.insert(
+        "mailsPerSecondUnderLoad".into(),
+        json!((during.sent - before.sent) / loaded),
+    );
+    outcome
+        .notes
+        .insert("outboxPendingAtEnd".into(), json!(during.pending));
+    match mail::drained(http, Duration::from_secs(120)).await {
+        Some((after, took)) => {
+            let mails = after.sent - before.sent;
+            outcome.notes.insert("mails".into(), json!(mails));
+            outcome
+                .notes
+                .insert("mailFailures".into(), json!(after.failed - before.failed));
+            outcome
+                .notes
+                .insert("outboxDrainSeconds".into(), json!(took.as_secs_f64()));
+            outcome.notes.insert(
+                "mailsPerSecondOverall".into(),
+                json!(mails / (loaded + took.as_secs_f64())),
+            );
+        }
+        None => {
+            outcome.notes.insert("outboxDrained".into(), json!(false));
+        }
+    }
 }
 
 /// The server's resident memory over `duration`, sampled every 250 ms: (first, peak, last) MB.

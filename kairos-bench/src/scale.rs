@@ -37,7 +37,9 @@ pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let started = std::time::Instant::now();
     load(&data, size).await?;
     let loaded = started.elapsed().as_secs_f64();
-    let mut server = server::start(&data, args.db_pool_size).await?;
+    let smtp = super::mail::start(args.mail).await;
+    let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
+    let mut server = server::start(&data, args.db_pool_size, smtp_url.as_deref()).await?;
     let world = World::make(
         Http::new(&server.url("")),
         server::own_admin(),

@@ -17,25 +17,26 @@ pub fn own_admin() -> Admin {
     }
 }
 
-/// Starts the server on the data and waits until it is ready.
-pub async fn start(data: &Data, pool_size: u32) -> Result<ServerProcess> {
+/// Starts the server on the data, sending mail to `smtp_url` (or to its `.eml` folder), and
+/// waits until it is ready.
+pub async fn start(data: &Data, pool_size: u32, smtp_url: Option<&str>) -> Result<ServerProcess> {
     let pool_size = pool_size.to_string();
-    let mut server = ServerProcess::new(
-        &kairos_binary()?,
-        data,
-        &[
-            ("KAIROS_LOG_FORMAT", "json"),
-            // One line per request costs the server CPU the benchmark is measuring.
-            ("RUST_LOG", "warn,kairos=info,sqlx=error"),
-            ("KAIROS_ADMIN_EMAIL", ADMIN_EMAIL),
-            ("KAIROS_ADMIN_PASSWORD", ADMIN_PASSWORD),
-            ("KAIROS_LOGINS_PER_IP", "100000000"),
-            ("KAIROS_SIGNUPS_PER_IP", "100000000"),
-            ("KAIROS_REFRESHES_PER_IP", "100000000"),
-            ("KAIROS_FEED_READS_PER_IP", "100000000"),
-            ("KAIROS_DB_POOL_SIZE", &pool_size),
-        ],
-    )?;
+    let mut env = vec![
+        ("KAIROS_LOG_FORMAT", "json"),
+        // One line per request costs the server CPU the benchmark is measuring.
+        ("RUST_LOG", "warn,kairos=info,sqlx=error"),
+        ("KAIROS_ADMIN_EMAIL", ADMIN_EMAIL),
+        ("KAIROS_ADMIN_PASSWORD", ADMIN_PASSWORD),
+        ("KAIROS_LOGINS_PER_IP", "100000000"),
+        ("KAIROS_SIGNUPS_PER_IP", "100000000"),
+        ("KAIROS_REFRESHES_PER_IP", "100000000"),
+        ("KAIROS_FEED_READS_PER_IP", "100000000"),
+        ("KAIROS_DB_POOL_SIZE", &pool_size),
+    ];
+    if let Some(url) = smtp_url {
+        env.push(("KAIROS_SMTP_URL", url));
+    }
+    let mut server = ServerProcess::new(&kairos_binary()?, data, &env)?;
     server.start()?;
     server.ready(&reqwest_client()).await?;
     Ok(server)

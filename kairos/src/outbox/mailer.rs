@@ -4,12 +4,18 @@
 use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    transport::smtp::PoolConfig,
+};
 
 use crate::config::Secret;
 
 /// How long one SMTP conversation may take before the try counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Open connections to the SMTP server at most: one per mail of a send batch, so a batch
+/// goes out at once, and well under what relays allow one client (Postfix: 50).
+const SMTP_CONNECTIONS: u32 = super::SEND_BATCH;
 
 pub enum Mailer {
     Smtp {
@@ -32,6 +38,7 @@ impl Mailer {
                     // lettre's message names the problem, not the URL, so no password leaks.
                     .context("KAIROS_SMTP_URL is not an SMTP URL lettre accepts")?
                     .timeout(Some(SMTP_TIMEOUT))
+                    .pool_config(PoolConfig::new().max_size(SMTP_CONNECTIONS))
                     .build();
                 Ok(Mailer::Smtp {
                     transport,

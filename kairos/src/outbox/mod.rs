@@ -30,9 +30,23 @@ const PAUSE_AFTER_ERROR: Duration = Duration::from_secs(5);
 const PASS_EVERY: Duration = Duration::from_millis(200);
 /// Messages claimed and sent at once.
 const SEND_BATCH: u32 = 32;
+/// Send batches per round: about what one batch of events makes (a mail to each side), so
+/// under a steady stream of bookings sending keeps pace with dispatching instead of waiting
+/// for the stream to stop.
+const SEND_BATCHES_PER_ROUND: usize = 4;
 /// How long a claim lasts: well beyond a batch's SMTP time-outs, short enough that a crashed
 /// instance's messages go out within a minute or two.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// What a round of work left.
+enum Round {
+    /// Perhaps more to do at once.
+    More,
+    /// Nothing due now; the next thing falls due at `due`.
+    Done {
+        due: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
 
 pub struct Worker {
     app: App,
@@ -58,8 +72,10 @@ impl Worker {
         let mut moves = self.app.clock().moves();
         while !*stop.borrow() {
             let started = tokio::time::Instant::now();
-            let wait = match self.pass().await {
-                Ok(due) => self.until(due),
+            let wait = match self.round().await {
+                // Behind: straight on to the next round.
+                Ok(Round::More) => continue,
+                Ok(Round::Done { due }) => self.until(due),
                 Err(err) => {
                     tracing::warn!(error = %err, "the outbox could not work; trying again soon");
                     PAUSE_AFTER_ERROR
@@ -93,21 +109,28 @@ impl Worker {
         })
     }
 
-    /// Everything due now: events dispatched, reminders queued, messages sent. Answers when
-    /// the next thing falls due.
-    async fn pass(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
-        while self.app.dispatch_events().await? > 0 {}
-        while self.app.queue_due_reminders().await? > 0 {}
-        loop {
+    /// One round of each kind of work: a batch of events dispatched, a batch of reminders
+    /// queued, a few batches of messages sent. Rounds rather than "all events, then all
+    /// messages", so mail keeps going out while bookings keep coming in.
+    async fn round(&self) -> Result<Round, AppError> {
+        let mut busy = self.app.dispatch_events().await? > 0;
+        busy |= self.app.queue_due_reminders().await? > 0;
+        for _ in 0..SEND_BATCHES_PER_ROUND {
             let claimed = self.app.claim_messages(SEND_BATCH, LEASE).await?;
             if claimed.is_empty() {
                 break;
             }
+            busy = true;
             let tries = join_all(claimed.into_iter().map(|message| self.send(message))).await;
             let (sent, failed) = self.app.record_tries(tries).await?;
             tracing::debug!(sent, failed_for_good = failed, "outbox batch done");
         }
-        self.app.outbox_next_due().await
+        if busy {
+            return Ok(Round::More);
+        }
+        Ok(Round::Done {
+            due: self.app.outbox_next_due().await?,
+        })
     }
 
     async fn send(&self, message: Outgoing) -> (Outgoing, TryOutcome) {

@@ -1,0 +1,77 @@
+//! Where the server's mail goes during a run (an SMTP server on loopback in this process, or
+//! the server's `.eml` folder), and the mail throughput read from the server's own metrics.
+
+use std::time::{Duration, Instant};
+
+use clap::ValueEnum;
+use hyper::Method;
+use kairos_testkit::MailServer;
+
+use super::client::Http;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MailSink {
+    /// A real SMTP server on loopback (the test kit's), as in production.
+    Smtp,
+    /// No SMTP server: the server writes each mail to `<data-dir>/mail/*.eml`.
+    Files,
+}
+
+/// The SMTP server a run sends to, if the sink is SMTP; keep it alive for the run.
+pub async fn start(sink: MailSink) -> Option<MailServer> {
+    match sink {
+        MailSink::Smtp => Some(MailServer::start().await),
+        MailSink::Files => None,
+    }
+}
+
+/// The outbox as the server's `/metrics` tell it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally {
+    pub sent: f64,
+    pub failed: f64,
+    pub pending: f64,
+}
+
+pub async fn tally(http: &Http) -> Tally {
+    let Ok((200, body)) = http.send(Method::GET, "/metrics", None, None).await else {
+        return Tally::default();
+    };
+    let text = String::from_utf8_lossy(&body);
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    Tally {
+        sent: value("kairos_mail_sent_total"),
+        failed: value("kairos_mail_failed_total"),
+        pending: value("kairos_outbox_pending"),
+    }
+}
+
+/// Waits (up to `within`) for the outbox to empty: nothing pending and nothing more sent for
+/// a second (events not yet turned into mails are not counted as pending). Answers the tally
+/// and how long it took, if it did.
+pub async fn drained(http: &Http, within: Duration) -> Option<(Tally, Duration)> {
+    let started = Instant::now();
+    let mut last = tally(http).await;
+    while started.elapsed() < within {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = tally(http).await;
+        if now.pending == 0.0 && now.sent == last.sent && now.failed == last.failed {
+            return Some((
+                now,
+                started.elapsed().saturating_sub(Duration::from_secs(1)),
+            ));
+        }
+        last = now;
+    }
+    None
+}
