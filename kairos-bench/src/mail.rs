@@ -58,20 +58,18 @@ pub async fn tally(http: &Http) -> Tally {
 
 /// Waits (up to `within`) for the outbox to empty: nothing pending and nothing more sent for
 /// a second (events not yet turned into mails are not counted as pending). Answers the tally
-/// and how long it took, if it did.
-pub async fn drained(http: &Http, within: Duration) -> Option<(Tally, Duration)> {
+/// then, how long it waited, and whether the outbox did empty.
+pub async fn drain(http: &Http, within: Duration) -> (Tally, Duration, bool) {
     let started = Instant::now();
     let mut last = tally(http).await;
     while started.elapsed() < within {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let now = tally(http).await;
         if now.pending == 0.0 && now.sent == last.sent && now.failed == last.failed {
-            return Some((
-                now,
-                started.elapsed().saturating_sub(Duration::from_secs(1)),
-            ));
+            let took = started.elapsed().saturating_sub(Duration::from_secs(1));
+            return (now, took, true);
         }
         last = now;
     }
-    None
+    (last, started.elapsed(), false)
 }

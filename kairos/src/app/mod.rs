@@ -19,6 +19,7 @@ mod paging;
 pub mod passwords;
 mod schedule;
 pub mod schema;
+mod service_types;
 mod services;
 mod sessions;
 #[cfg(test)]
@@ -40,7 +41,7 @@ pub use logins::Issued;
 pub use outbox::{OutboxCounters, Outgoing, TryOutcome};
 pub use paging::{PageRequest, TimeRange};
 pub use schedule::CalendarFeed;
-pub use services::{
+pub use service_types::{
     Removal, RemovalResult, ServiceDetails, ServiceDraft, ServiceFields, ServiceSummary,
     SessionsShown,
 };
