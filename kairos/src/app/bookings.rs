@@ -22,8 +22,9 @@ use crate::{
     },
     store::{
         StoreError,
+        booking_changes::{self, BookingChange},
         booking_lists::{self, BookingFilter, Perspective},
-        bookings::{self, BookingChange, NewBooking},
+        bookings::{self, NewBooking},
         events,
         idempotency::{self, Claim},
         sessions,
@@ -365,7 +366,7 @@ impl App {
                 self.store
                     .write(move |w| {
                         async move {
-                            let changed = bookings::change(w, id, change, now).await?;
+                            let changed = booking_changes::change(w, id, change, now).await?;
                             if let Some(before) = &changed.moved_from {
                                 let time = &before.session_details.time;
                                 let moved = Event::booking_moved(
@@ -395,7 +396,7 @@ impl App {
                 self.store
                     .write(move |w| {
                         async move {
-                            let complete = bookings::complete(w, id, now).await?;
+                            let complete = booking_changes::complete(w, id, now).await?;
                             if complete.changed {
                                 let completed = Event::booking_completed(&complete.value, now);
                                 events::record(w, completed);

@@ -1,4 +1,5 @@
-//! Bookings: taking a place, cancelling, moving, completing, and the lists of them.
+//! Bookings: taking a place, cancelling, reading them back (moving and completing are in
+//! `booking_changes.rs`, the lists in `booking_lists.rs`).
 //!
 //! The capacity promise lives here. A place is taken by a conditional update of the session's
 //! counter (`booked < capacity`) in the same transaction as the booking row, whose partial unique
@@ -33,15 +34,6 @@ pub struct NewBooking {
     pub session_id: Uuid,
     pub notes: Option<String>,
     pub now: DateTime<Utc>,
-}
-
-/// A customer's change to their booking: another session of the same service, and/or notes.
-#[derive(Debug, Clone, Default)]
-pub struct BookingChange {
-    pub session_id: Option<Uuid>,
-    pub notes: Option<Option<String>>,
-    /// Customers are held to the cancellation notice; providers and admins are not.
-    pub hold_to_notice: bool,
 }
 
 /// Marks pending bookings of ended sessions Completed, answering them as they now are. Safe to
@@ -90,12 +82,12 @@ pub async fn by_ids(r: &mut impl Read, ids: &[Uuid]) -> Result<Vec<Booking>, Sto
     r.fetch_for_ids::<BookingRow>(&BY_IDS, ids).await
 }
 
-async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {
+pub(super) async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {
     by_id(r, id).await?.ok_or(StoreError::NotFound)
 }
 
 /// The booking as it now is, after a change to it in this transaction: it must be there.
-async fn reread(w: &mut Writer, id: Uuid) -> Result<Booking, StoreError> {
+pub(super) async fn reread(w: &mut Writer, id: Uuid) -> Result<Booking, StoreError> {
     by_id(w, id)
         .await?
         .ok_or_else(|| StoreError::missing(format!("booking {id}, just changed")))
@@ -132,18 +124,18 @@ pub async fn pending_of_session(
 
 /// What deciding whether a session can be booked needs, read in the booking's transaction.
 #[derive(sqlx::FromRow)]
-struct Target {
-    starts_at: DateTime<Utc>,
+pub(super) struct Target {
+    pub(super) starts_at: DateTime<Utc>,
     session_status: String,
-    service_id: Uuid,
+    pub(super) service_id: Uuid,
     service_status: String,
     booking_notice_minutes: i64,
-    cancellation_notice_minutes: i64,
+    pub(super) cancellation_notice_minutes: i64,
     provider_id: Uuid,
 }
 
 impl Target {
-    fn bookable(&self) -> Result<Bookable, StoreError> {
+    pub(super) fn bookable(&self) -> Result<Bookable, StoreError> {
         Ok(Bookable {
             starts_at: self.starts_at,
             session_status: SessionStatus::parse(&self.session_status)
@@ -156,7 +148,7 @@ impl Target {
     }
 }
 
-async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, StoreError> {
+pub(super) async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, StoreError> {
     w.fetch_optional::<Target>(
         query(
             "SELECT s.starts_at, s.status AS session_status, s.service_id, \
@@ -172,7 +164,11 @@ async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, StoreError> 
 
 /// Takes one place in a session, or fails with [`Refusal::SessionFull`] (or
 /// [`Refusal::SessionCancelled`] if it was cancelled meanwhile).
-async fn take_seat(w: &mut Writer, session_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub(super) async fn take_seat(
+    w: &mut Writer,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let taken = w
         .execute(
             query(
@@ -337,126 +333,5 @@ pub async fn cancel(
     Ok(Changed {
         value: booking,
         changed: !raced,
-    })
-}
-
-fn refuse_final(status: BookingStatus) -> Result<(), StoreError> {
-    match status {
-        BookingStatus::Pending => Ok(()),
-        BookingStatus::Completed => Err(StoreError::Refused(Refusal::BookingCompleted)),
-        BookingStatus::Cancelled => Err(StoreError::Refused(Refusal::BookingCancelled)),
-    }
-}
-
-/// A booking after a customer's change, and, if it moved, the booking as it was before.
-#[derive(Debug, Clone)]
-pub struct ChangedBooking {
-    pub booking: Booking,
-    pub moved_from: Option<Booking>,
-}
-
-/// Moves a pending booking to another session of its service (taking the new place and
-/// freeing the old one, or changing nothing) and/or edits its notes.
-pub async fn change(
-    w: &mut Writer,
-    id: Uuid,
-    change: BookingChange,
-    now: DateTime<Utc>,
-) -> Result<ChangedBooking, StoreError> {
-    let booking = existing(w, id).await?;
-    refuse_final(booking.status)?;
-    let mut moved_from = None;
-    // Moving to the session it is already in is a move that changes nothing.
-    if let Some(new_session) = change.session_id.filter(|s| *s != booking.session_id) {
-        move_booking(w, &booking, new_session, change.hold_to_notice, now).await?;
-        moved_from = Some(booking);
-    }
-    if let Some(notes) = change.notes {
-        w.execute(
-            query(
-                "UPDATE bookings SET notes = $2, sequence = sequence + 1, updated_at = $3 \
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(notes)
-            .bind(now),
-        )
-        .await?;
-    }
-    Ok(ChangedBooking {
-        booking: reread(w, id).await?,
-        moved_from,
-    })
-}
-
-async fn move_booking(
-    w: &mut Writer,
-    booking: &Booking,
-    new_session: Uuid,
-    hold_to_notice: bool,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let old_session = booking.session_id;
-    if hold_to_notice {
-        let old = target(w, old_session).await?;
-        check_cancellation_notice(old.starts_at, old.cancellation_notice_minutes, now)
-            .map_err(StoreError::Refused)?;
-    }
-    let new = target(w, new_session).await?;
-    if new.service_id != booking.service_id {
-        return Err(StoreError::Refused(Refusal::DifferentService));
-    }
-    check_bookable(&new.bookable()?, booking.user_id, now).map_err(StoreError::Refused)?;
-    let moved = w
-        .execute(
-            query(
-                "UPDATE bookings SET session_id = $2, sequence = sequence + 1, updated_at = $3 \
-                 WHERE id = $1 AND status = 'Pending' AND session_id = $4",
-            )
-            .bind(booking.id)
-            .bind(new_session)
-            .bind(now)
-            .bind(old_session),
-        )
-        .await
-        .map_err(on_violation(
-            Constraint::BookingsOneLivePerUser,
-            StoreError::Refused(Refusal::AlreadyBooked),
-        ))?;
-    if moved == 0 {
-        return Err(StoreError::Refused(Refusal::EditConflict));
-    }
-    // Sessions in id order, whichever way the booking moves.
-    if new_session < old_session {
-        take_seat(w, new_session, now).await?;
-        release_seats(w, &[(booking.id, old_session)], now).await
-    } else {
-        release_seats(w, &[(booking.id, old_session)], now).await?;
-        take_seat(w, new_session, now).await
-    }
-}
-
-/// Marks a pending booking Completed (a cancelled one is [`Refusal::BookingCancelled`]).
-pub async fn complete(
-    w: &mut Writer,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Changed<Booking>, StoreError> {
-    let completed = w.execute(
-        query(
-            "UPDATE bookings SET status = 'Completed', sequence = sequence + 1, updated_at = $2 \
-             WHERE id = $1 AND status = 'Pending'",
-        )
-        .bind(id)
-        .bind(now),
-    )
-    .await?;
-    let booking = existing(w, id).await?;
-    if booking.status == BookingStatus::Cancelled {
-        return Err(StoreError::Refused(Refusal::BookingCancelled));
-    }
-    Ok(Changed {
-        value: booking,
-        changed: completed == 1,
     })
 }
