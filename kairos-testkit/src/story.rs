@@ -154,6 +154,38 @@ impl TestApp {
             .await
     }
 
+    /// Moves the customer's booking to another session of its service; answers it moved.
+    pub async fn moved(&self, customer: &Login, booking: &Value, session: &Value) -> Value {
+        self.as_user(customer)
+            .patch(
+                &format!("/api/user/{}/bookings/{}", customer.id, id_of(booking)),
+                &json!({ "sessionId": id_of(session) }),
+            )
+            .await
+            .ok_json(StatusCode::OK)
+            .await
+    }
+
+    /// Lets every wait of the outbox's retry schedule pass (1 min, 5 min, 30 min, 2 h, 6 h,
+    /// 12 h), letting the outbox work after each: a mail that cannot go out is then failed.
+    pub async fn let_every_retry_pass(&self) {
+        for minutes in [0, 1, 5, 30, 120, 360, 720] {
+            self.advance(chrono::Duration::minutes(minutes) + chrono::Duration::seconds(1));
+            self.outbox_settled().await;
+        }
+    }
+
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("/metrics answers");
+        response.text().await.expect("the metrics text")
+    }
+
     /// One booking as `who` sees it on their own path (customer or provider).
     pub async fn booking_of(&self, who: &Login, booking: &Value) -> Value {
         let path = format!("/api/user/{}/bookings/{}", who.id, id_of(booking));

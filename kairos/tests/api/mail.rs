@@ -226,14 +226,7 @@ async fn a_move_tells_both_sides_and_updates_the_calendar_entry(app: TestApp) {
     let booking = app.booked(&ann, &first).await;
     let created = app.mail.expect_mails_to(&ann.email, 1).await;
     let (_, _, before) = invitation(&created[0]);
-    app.as_user(&ann)
-        .patch(
-            &format!("/api/user/{}/bookings/{}", ann.id, id_of(&booking)),
-            &json!({ "sessionId": id_of(&second) }),
-        )
-        .await
-        .ok_json::<Value>(StatusCode::OK)
-        .await;
+    app.moved(&ann, &booking, &second).await;
 
     let to_ann = app.mail.expect_mails_to(&ann.email, 2).await;
     let moved = with_subject(&to_ann, "Moved: Tutoring");

@@ -28,14 +28,7 @@ async fn health_and_readiness(app: TestApp) {
 async fn metrics_count_requests_by_route_and_show_the_pool(app: TestApp) {
     let ann = app.customer().await;
     app.get(&format!("/api/user/{}", ann.id), &ann.token).await;
-    let text = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains(
             r#"kairos_http_requests_total{method="GET",route="/api/user/{userID}",status="200"} 1"#

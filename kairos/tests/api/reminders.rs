@@ -82,14 +82,7 @@ async fn reminders_come_once_per_offset_follow_a_move_and_stop_at_a_cancel(app: 
 
     // Ann moves two hours later: the hour-before reminder follows; the sent one is not sent again.
     let ann = app.again(&ann).await;
-    app.as_user(&ann)
-        .patch(
-            &format!("/api/user/{}/bookings/{}", ann.id, id_of(&booking)),
-            &json!({ "sessionId": id_of(&later) }),
-        )
-        .await
-        .ok_json::<Value>(StatusCode::OK)
-        .await;
+    app.moved(&ann, &booking, &later).await;
     // Where the old hour-before reminder was due: nothing comes.
     app.advance(Span::hours(23));
     assert_eq!(
@@ -189,15 +182,7 @@ async fn mail_waits_while_the_mail_server_is_away_then_goes_out_once(app: TestAp
         )
         .await;
     assert_eq!((status.as_str(), attempts), ("sent", 2));
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("kairos_outbox_pending "), "{metrics}");
     let sent: u64 = metrics
         .lines()
@@ -215,11 +200,7 @@ async fn a_mail_that_keeps_failing_is_marked_failed_and_an_admin_retries_it(app:
     let ann = app.customer().await;
     app.mail.stop();
     app.booked(&ann, &session).await;
-    // Every wait of the schedule passes: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h.
-    for minutes in [0, 1, 5, 30, 120, 360, 720] {
-        app.advance(Span::minutes(minutes) + Span::seconds(1));
-        app.outbox_settled().await;
-    }
+    app.let_every_retry_pass().await;
     let admin = app.admin().await;
     let failed: Vec<Value> = app
         .as_user(&admin)
