@@ -52,5 +52,7 @@ pub fn locked_errors(server: &ServerProcess) -> u64 {
 }
 
 fn reqwest_client() -> kairos_testkit::reqwest::Client {
-    kairos_testkit::reqwest::Client::new()
+    kairos_testkit::http_client()
+        .build()
+        .expect("an HTTP client")
 }

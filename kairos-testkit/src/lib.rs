@@ -11,6 +11,7 @@ pub mod mail;
 pub mod process;
 pub mod spawn;
 pub mod story;
+pub mod webhooks;
 
 pub use client::{Answer, Client, Login, id_of, problem, unique_email};
 pub use database::{Backend, Data, FreshDatabase, TestDb};
@@ -18,5 +19,13 @@ pub use mail::{Mail, MailServer};
 pub use process::{ServerProcess, kairos_binary, rss_mb_of};
 pub use spawn::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TestApp, spawn_app, spawn_app_with};
 pub use story::{Class, in_hours};
+pub use webhooks::{Delivered, Reply, WebhookReceiver};
 // The client the kit talks with, for callers that need one of their own.
 pub use reqwest;
+
+/// A builder for an HTTP client, with the process's TLS crypto chosen first (see
+/// [`kairos::install_tls_provider`]).
+pub fn http_client() -> reqwest::ClientBuilder {
+    kairos::install_tls_provider();
+    reqwest::Client::builder()
+}

@@ -128,7 +128,7 @@ async fn start(
     TestApp {
         backend,
         address,
-        client: reqwest::Client::builder()
+        client: crate::http_client()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),

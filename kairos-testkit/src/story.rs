@@ -245,7 +245,7 @@ impl TestApp {
     }
 
     /// Waits (up to 10 s) until the outbox has done everything due by the server's clock: every
-    /// event dispatched, no reminder due, no message due and unsent.
+    /// event dispatched, no reminder due, no message or webhook delivery due and unsent.
     pub async fn outbox_settled(&self) {
         for _ in 0..200 {
             // Read afresh each time: what the worker queues is due at its own (later) now.
@@ -275,7 +275,18 @@ impl TestApp {
                     .bind(now),
                 )
                 .await;
-            if events + reminders + messages == 0 {
+            let deliveries = self
+                .db
+                .count(
+                    query(
+                        "SELECT COUNT(*) FROM webhook_deliveries d \
+                         JOIN webhooks h ON h.id = d.webhook_id \
+                         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND h.enabled",
+                    )
+                    .bind(now),
+                )
+                .await;
+            if events + reminders + messages + deliveries == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -114,6 +114,10 @@ pub struct ServeArgs {
     /// The address mail comes from, e.g. `Yoga Studio <bookings@example.org>`.
     #[arg(long, env = "KAIROS_MAIL_FROM", default_value = DEFAULT_MAIL_FROM)]
     pub mail_from: String,
+    /// Internal networks (comma-separated, e.g. `10.20.0.0/16`) webhooks may nevertheless be
+    /// sent into. By default none: loopback, private, link-local and the like are refused.
+    #[arg(long, env = "KAIROS_WEBHOOK_ALLOW_NETWORKS", value_delimiter = ',', value_parser = parse_network)]
+    pub webhook_allow_networks: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -156,6 +160,7 @@ impl ServeArgs {
             cors_origins: self.cors_origins,
             smtp_url: self.smtp_url.filter(|url| !url.is_empty()).map(Secret::new),
             mail_from: self.mail_from,
+            webhook_allow_networks: self.webhook_allow_networks,
             ..Settings::default()
         }
     }

@@ -72,6 +72,8 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     /// The sending address, `Name <address>` or a bare address.
     pub mail_from: String,
+    /// Networks webhooks may be sent into although they are internal (loopback, private, ...).
+    pub webhook_allow_networks: Vec<IpNet>,
 }
 
 impl Default for Settings {
@@ -97,6 +99,7 @@ impl Default for Settings {
             request_time_limit: Duration::from_secs(30),
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            webhook_allow_networks: Vec::new(),
         }
     }
 }

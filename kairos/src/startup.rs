@@ -1,18 +1,18 @@
 //! Building and running the server: `Application::build` opens the database, binds the listener
 //! and exposes the port, so tests run the real server on port 0.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
 use axum::Router;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    app::{App, Clock, passwords::PasswordHasher, tokens::TokenKeys},
+    app::{App, Clock, SecretSeal, WebhookSettings, passwords::PasswordHasher, tokens::TokenKeys},
     config::Settings,
-    domain::notice::mail_host,
+    domain::{destination::AllowedNetworks, notice::mail_host},
     http::{self, HttpState},
-    outbox::{Letterhead, Mailer, Worker},
+    outbox::{Letterhead, Mailer, WebhookClient, Worker},
     secret::signing_secret,
     store::{Location, Store},
 };
@@ -52,7 +52,13 @@ impl Application {
             passwords,
             TokenKeys::new(&secret),
             &public_url,
-        );
+        )
+        .with_webhook_settings(WebhookSettings {
+            seal: SecretSeal::new(&secret),
+            allowed: Arc::new(AllowedNetworks::new(
+                settings.webhook_allow_networks.clone(),
+            )),
+        });
         match (&settings.admin_email, &settings.admin_password) {
             (Some(email), Some(password)) => {
                 app.ensure_admin(email, password.expose().to_owned())
@@ -70,7 +76,10 @@ impl Application {
             public_url: public_url.trim_end_matches('/').to_owned(),
             host: mail_host(&public_url),
         };
-        let outbox = Worker::new(app.clone(), mailer, letterhead);
+        let webhooks = WebhookClient::new(Arc::new(AllowedNetworks::new(
+            settings.webhook_allow_networks.clone(),
+        )))?;
+        let outbox = Worker::new(app.clone(), mailer, letterhead, webhooks);
         let state = HttpState::new(app, settings, &secret);
         let router = http::router(state.clone());
         Ok(Self {

@@ -19,12 +19,15 @@ mod paging;
 pub mod passwords;
 mod schedule;
 pub mod schema;
+mod sealed;
 mod service_types;
 mod services;
 mod sessions;
 #[cfg(test)]
 mod tests;
 pub mod tokens;
+mod webhook_delivery;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -41,11 +44,14 @@ pub use logins::Issued;
 pub use outbox::{OutboxCounters, Outgoing, TryOutcome};
 pub use paging::{PageRequest, TimeRange};
 pub use schedule::CalendarFeed;
+pub use sealed::SecretSeal;
 pub use service_types::{
     Removal, RemovalResult, ServiceDetails, ServiceDraft, ServiceFields, ServiceSummary,
     SessionsShown,
 };
 pub use sessions::{CancelledSession, NewSessions, SessionEdit};
+pub use webhook_delivery::{DeliveryTry, OutgoingDelivery};
+pub use webhooks::{WebhookInput, WebhookPatch, WebhookSettings};
 
 use crate::{
     domain::{
@@ -69,6 +75,7 @@ pub struct App {
     /// The public URL's host: the right-hand side of the `Message-ID`s of mails.
     mail_host: Arc<str>,
     outbox_counters: Arc<OutboxCounters>,
+    webhook_settings: WebhookSettings,
 }
 
 impl App {
@@ -87,7 +94,19 @@ impl App {
             public_url: public_url.trim_end_matches('/').into(),
             mail_host: mail_host(public_url).into(),
             outbox_counters: Arc::default(),
+            webhook_settings: WebhookSettings {
+                // Until the server's own is set: a key of this run only.
+                seal: SecretSeal::new(Uuid::new_v4().as_bytes()),
+                allowed: Arc::default(),
+            },
         }
+    }
+
+    /// Webhooks' settings: the seal for their secrets and the networks they may reach.
+    #[must_use]
+    pub fn with_webhook_settings(mut self, settings: WebhookSettings) -> Self {
+        self.webhook_settings = settings;
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

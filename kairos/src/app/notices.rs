@@ -11,7 +11,10 @@ use crate::{
         booking::{Booking, BookingStatus, TimeRange},
         event::{BookingSource, Event, EventType},
         id::new_id,
-        notice::{Audience, Notice, NoticeKind, event_message_id, reminder_due},
+        notice::{
+            Audience, Letter, Notice, NoticeKind, WebhookNotice, event_message_id, reminder_due,
+            webhook_disabled_message_id,
+        },
         service::Service,
         user::User,
     },
@@ -184,5 +187,29 @@ pub(super) fn notice_message(
         subject: notice.subject(),
         message_id,
         content,
+    })
+}
+
+/// The mail telling a webhook's owner that Kairos turned it off, unless they asked for no mail.
+pub(super) fn webhook_disabled_message(
+    owner: &User,
+    notice: WebhookNotice,
+    host: &str,
+) -> Option<NewMessage> {
+    if !owner.email_notifications {
+        return None;
+    }
+    let message_id = webhook_disabled_message_id(notice.webhook_id, notice.disabled_at, host);
+    let letter = Letter::WebhookDisabled(notice);
+    Some(NewMessage {
+        id: new_id(),
+        event_id: None,
+        booking_id: None,
+        kind: "webhook_disabled",
+        user_id: owner.id,
+        recipient: owner.email.clone(),
+        subject: letter.subject(),
+        message_id,
+        content: serde_json::to_string(&letter).ok()?,
     })
 }

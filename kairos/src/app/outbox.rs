@@ -15,19 +15,20 @@ use super::{
     App, AppError, Caller, PageRequest,
     access::require_admin,
     notices::{self, Named, Told, notice_message},
+    webhook_delivery::webhook_deliveries,
 };
 use crate::{
     domain::{
         booking::BookingStatus,
-        notice::{Audience, Notice, NoticeKind, reminder_message_id, retry_delay},
+        notice::{Audience, Letter, NoticeKind, reminder_message_id, retry_delay},
         outbox::{MessageStatus, OutboxMessage},
         page::Page,
         user::User,
     },
     store::{
-        StoreError, Writer, accounts, bookings, events,
+        StoreError, Writer, accounts, bookings, deliveries, events,
         messages::{self, Claimed, NewMessage},
-        reminders, services,
+        reminders, services, webhooks,
     },
 };
 
@@ -44,6 +45,10 @@ pub struct OutboxCounters {
     pub mail_sent: AtomicU64,
     /// Mails given up on after every try failed.
     pub mail_failed: AtomicU64,
+    /// Webhook tries the receiver answered 2xx.
+    pub webhook_delivered: AtomicU64,
+    /// Webhook tries that failed.
+    pub webhook_failed: AtomicU64,
 }
 
 /// A message claimed for sending: the mail to write, and whose it is.
@@ -52,7 +57,7 @@ pub struct Outgoing {
     pub id: Uuid,
     pub message_id: String,
     pub recipient: String,
-    pub notice: Notice,
+    pub letter: Letter,
     /// Tries before this one.
     pub attempts: i64,
 }
@@ -69,7 +74,7 @@ impl App {
     /// reminders in step. What they name is read beside the writer; what they make is written
     /// in one transaction of a few statements, however many events. Answers how many it took.
     pub async fn dispatch_events(&self) -> Result<usize, AppError> {
-        let (events, named) = self
+        let (events, named, routes) = self
             .store
             .read(|r| {
                 async move {
@@ -82,12 +87,13 @@ impl App {
                     service_ids.sort_unstable();
                     service_ids.dedup();
                     let services = services::by_ids(r, &service_ids).await?;
+                    let routes = webhooks::enabled(r).await?;
                     let named = Named {
                         users: users.into_iter().map(|u| (u.id, u)).collect(),
                         bookings: bookings.into_iter().map(|b| (b.id, b)).collect(),
                         services: services.into_iter().map(|s| (s.id, s)).collect(),
                     };
-                    Ok((events, named))
+                    Ok((events, named, routes))
                 }
                 .boxed()
             })
@@ -96,12 +102,14 @@ impl App {
             return Ok(0);
         }
         let made = notices::consequences(&events, &named, &self.mail_host);
+        let posts = webhook_deliveries(&events, &routes);
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         let now = self.now();
         self.store
             .write(move |w| {
                 async move {
                     messages::enqueue(w, made.messages, now).await?;
+                    deliveries::enqueue(w, posts, now).await?;
                     reminders::sync(w, &made.reminders).await?;
                     events::mark_dispatched(w, &ids, now).await
                 }
@@ -192,10 +200,11 @@ impl App {
         if !self.store.is_embedded() {
             return Ok(0);
         }
-        Ok(self
+        let messages = self
             .store
             .write(|w| messages::release_claims(w).boxed())
-            .await?)
+            .await?;
+        Ok(messages + self.release_delivery_claims().await?)
     }
 
     /// Notified after each commit that left the outbox work.
@@ -212,7 +221,9 @@ impl App {
                     let pending = messages::pending_count(r).await?;
                     let message = messages::next_due(r).await?;
                     let reminder = reminders::next_due(r).await?;
-                    Ok((pending, message.into_iter().chain(reminder).min()))
+                    let delivery = deliveries::next_due(r).await?;
+                    let due = message.into_iter().chain(reminder).chain(delivery).min();
+                    Ok((pending, due))
                 }
                 .boxed()
             })
@@ -262,7 +273,7 @@ impl App {
 }
 
 fn outgoing(claimed: Claimed) -> Result<Outgoing, AppError> {
-    let notice: Notice = serde_json::from_str(&claimed.content).map_err(|err| {
+    let letter: Letter = serde_json::from_str(&claimed.content).map_err(|err| {
         AppError::internal(StoreError::missing(format!(
             "readable content of message {}: {err}",
             claimed.id
@@ -272,7 +283,7 @@ fn outgoing(claimed: Claimed) -> Result<Outgoing, AppError> {
         id: claimed.id,
         message_id: claimed.message_id,
         recipient: claimed.recipient,
-        notice,
+        letter,
         attempts: claimed.attempts,
     })
 }

@@ -4,6 +4,8 @@
 pub mod booking;
 pub mod calendar;
 pub mod clock;
+pub mod delivery;
+pub mod destination;
 pub mod email;
 pub mod event;
 pub mod id;
@@ -17,6 +19,7 @@ pub mod schedule;
 pub mod service;
 pub mod session;
 pub mod user;
+pub mod webhook;
 
 /// A problem with one field of a request, reported back next to that field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]

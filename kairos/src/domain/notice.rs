@@ -138,6 +138,45 @@ pub fn event_message_id(event_id: Uuid, audience: Audience, host: &str) -> Strin
     format!("<event-{}.{side}@{host}>", event_id.simple())
 }
 
+/// What a message says: a notice about a booking, or word that Kairos turned a webhook off.
+/// Kept as JSON with the message; the two shapes share no required field, so each reads back as
+/// what it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Letter {
+    Booking(Box<Notice>),
+    WebhookDisabled(WebhookNotice),
+}
+
+impl Letter {
+    pub fn subject(&self) -> String {
+        match self {
+            Letter::Booking(notice) => notice.subject(),
+            Letter::WebhookDisabled(notice) => format!("Webhook turned off: {}", notice.url),
+        }
+    }
+}
+
+/// Kairos turned a webhook off because every delivery to it failed for three days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookNotice {
+    pub webhook_id: Uuid,
+    pub owner_id: Uuid,
+    pub url: String,
+    pub failing_since: DateTime<Utc>,
+    pub disabled_at: DateTime<Utc>,
+}
+
+/// The `Message-ID` of the mail saying a webhook was turned off (once per turning off).
+pub fn webhook_disabled_message_id(webhook_id: Uuid, at: DateTime<Utc>, host: &str) -> String {
+    format!(
+        "<webhook-{}.off-{}@{host}>",
+        webhook_id.simple(),
+        at.timestamp()
+    )
+}
+
 /// The `Message-ID` of a booking's reminder: one per booking and offset, ever.
 pub fn reminder_message_id(booking_id: Uuid, minutes: i64, host: &str) -> String {
     format!("<reminder-{}.{minutes}@{host}>", booking_id.simple())

@@ -38,6 +38,8 @@ pub enum Refusal {
     ProviderOnly,
     CustomerOnly,
     MessageNotFailed,
+    WebhookUrlBlocked { reason: &'static str },
+    WebhookDisabled,
 }
 
 impl Refusal {
@@ -66,6 +68,8 @@ impl Refusal {
             Refusal::ProviderOnly => "provider_only",
             Refusal::CustomerOnly => "customer_only",
             Refusal::MessageNotFailed => "message_not_failed",
+            Refusal::WebhookUrlBlocked { .. } => "webhook_url_blocked",
+            Refusal::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -87,7 +91,8 @@ impl Refusal {
             | Refusal::IdempotencyKeyInUse
             | Refusal::SessionEnded
             | Refusal::CannotDemoteSelf
-            | Refusal::MessageNotFailed => RefusalKind::Conflict,
+            | Refusal::MessageNotFailed
+            | Refusal::WebhookDisabled => RefusalKind::Conflict,
             // The caller may not do this to this thing, whatever its state.
             Refusal::OwnService | Refusal::ProviderOnly | Refusal::CustomerOnly => {
                 RefusalKind::NotAllowed
@@ -98,7 +103,8 @@ impl Refusal {
             | Refusal::CancellationNotice { .. }
             | Refusal::ServiceNotPublished
             | Refusal::DifferentService
-            | Refusal::IdempotencyKeyReused => RefusalKind::BreaksRule,
+            | Refusal::IdempotencyKeyReused
+            | Refusal::WebhookUrlBlocked { .. } => RefusalKind::BreaksRule,
         }
     }
 
@@ -148,6 +154,13 @@ impl Refusal {
             Refusal::MessageNotFailed => {
                 "Only a failed message can be retried; this one is pending or sent.".into()
             }
+            Refusal::WebhookDisabled => {
+                "The webhook is disabled; enable it first (PATCH with `enabled: true`).".into()
+            }
+            Refusal::WebhookUrlBlocked { reason } => format!(
+                "Webhooks may not be sent to this address ({reason}); an operator can allow a \
+                 network with --webhook-allow-networks."
+            ),
         }
     }
 }

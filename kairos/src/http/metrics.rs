@@ -50,6 +50,7 @@ pub struct Metrics {
     outbox_pending: Gauge<i64, AtomicI64>,
     mail_sent: Counter<u64, AtomicU64>,
     mail_failed: Counter<u64, AtomicU64>,
+    webhook_deliveries: Family<OutcomeLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -109,8 +110,8 @@ impl Default for Metrics {
         );
         registry.register(
             "webhook_deliveries",
-            "Webhook deliveries attempted, by outcome",
-            webhook_deliveries,
+            "Webhook delivery tries, by outcome",
+            webhook_deliveries.clone(),
         );
         Self {
             registry,
@@ -121,6 +122,7 @@ impl Default for Metrics {
             outbox_pending,
             mail_sent,
             mail_failed,
+            webhook_deliveries,
         }
     }
 }
@@ -156,6 +158,18 @@ impl Metrics {
             outbox.mail_failed.load(Ordering::Relaxed),
             Ordering::Relaxed,
         );
+
+        for (outcome, count) in [
+            ("delivered", &outbox.webhook_delivered),
+            ("failed", &outbox.webhook_failed),
+        ] {
+            self.webhook_deliveries
+                .get_or_create(&OutcomeLabels {
+                    outcome: outcome.to_owned(),
+                })
+                .inner()
+                .store(count.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
 
         let mut text = String::new();
         // Writing into a String cannot fail.

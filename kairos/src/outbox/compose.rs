@@ -13,7 +13,7 @@ use crate::{
         booking::{Booking, TimeRange},
         calendar::{CalendarEvent, Method, render_invitation},
         local_time::when,
-        notice::{Audience, Notice, NoticeKind},
+        notice::{Audience, Letter, Notice, NoticeKind, WebhookNotice},
     },
 };
 
@@ -115,21 +115,82 @@ fn view(notice: &Notice, letterhead: &Letterhead) -> View {
     }
 }
 
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.txt")]
+struct WebhookText<'a> {
+    url: &'a str,
+    since: String,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/webhook_disabled.html")]
+struct WebhookHtml<'a> {
+    url: &'a str,
+    since: String,
+    link: String,
+}
+
+fn unwritable(what: &str, err: &dyn std::fmt::Display) -> Unwritable {
+    Unwritable(format!("{what}: {err}"))
+}
+
 /// The mail for a claimed message, ready to send.
 pub fn compose(message: &Outgoing, letterhead: &Letterhead) -> Result<Message, Unwritable> {
-    let notice = &message.notice;
+    let to: Mailbox = message
+        .recipient
+        .parse()
+        .map_err(|e| unwritable("the recipient's address", &e))?;
+    let parts = match &message.letter {
+        Letter::Booking(notice) => booking_parts(notice, letterhead)?,
+        Letter::WebhookDisabled(notice) => webhook_parts(notice, letterhead)?,
+    };
+    Message::builder()
+        .from(letterhead.from.clone())
+        .to(to)
+        .subject(message.letter.subject())
+        .message_id(Some(message.message_id.clone()))
+        .multipart(parts)
+        .map_err(|e| unwritable("the message", &e))
+}
+
+fn webhook_parts(notice: &WebhookNotice, letterhead: &Letterhead) -> Result<MultiPart, Unwritable> {
+    let since = notice
+        .failing_since
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
+    let link = format!(
+        "{}/user/{}/webhooks",
+        letterhead.public_url, notice.owner_id
+    );
+    let text = WebhookText {
+        url: &notice.url,
+        since: since.clone(),
+        link: link.clone(),
+    }
+    .render()
+    .map_err(|e| unwritable("the text part", &e))?;
+    let html = WebhookHtml {
+        url: &notice.url,
+        since,
+        link,
+    }
+    .render()
+    .map_err(|e| unwritable("the HTML part", &e))?;
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .singlepart(SinglePart::html(html)))
+}
+
+/// A booking notice's text and HTML, and for the customer its calendar entry.
+fn booking_parts(notice: &Notice, letterhead: &Letterhead) -> Result<MultiPart, Unwritable> {
     let view = view(notice, letterhead);
-    let unwritable = |what: &str, err: &dyn std::fmt::Display| Unwritable(format!("{what}: {err}"));
     let text = Text { view: &view }
         .render()
         .map_err(|e| unwritable("the text part", &e))?;
     let html = Html { view: &view }
         .render()
         .map_err(|e| unwritable("the HTML part", &e))?;
-    let to: Mailbox = message
-        .recipient
-        .parse()
-        .map_err(|e| unwritable("the recipient's address", &e))?;
     let mut parts = MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
         .singlepart(SinglePart::html(html));
@@ -159,11 +220,5 @@ pub fn compose(message: &Outgoing, letterhead: &Letterhead) -> Result<Message, U
         .map_err(|e| unwritable("the calendar part's type", &e))?;
         parts = parts.singlepart(SinglePart::builder().header(content_type).body(invitation));
     }
-    Message::builder()
-        .from(letterhead.from.clone())
-        .to(to)
-        .subject(notice.subject())
-        .message_id(Some(message.message_id.clone()))
-        .multipart(parts)
-        .map_err(|e| unwritable("the message", &e))
+    Ok(parts)
 }

@@ -1,5 +1,6 @@
-//! The outbox worker, the adapter that tells the world: it turns committed events into messages,
-//! queues reminders as they fall due, and sends what is due, recording every try.
+//! The outbox worker, the adapter that tells the world: it turns committed events into messages
+//! and webhook deliveries, queues reminders as they fall due, and sends and posts what is due,
+//! recording every try.
 //!
 //! It wakes right after a commit that left it work, when a test moves the clock, when the next
 //! message or reminder falls due, and at least every [`SWEEP_EVERY`] (events another instance
@@ -9,6 +10,7 @@
 
 mod compose;
 mod mailer;
+mod webhook_client;
 
 use std::time::Duration;
 
@@ -17,8 +19,9 @@ use tokio::sync::watch;
 
 pub use compose::Letterhead;
 pub use mailer::Mailer;
+pub use webhook_client::WebhookClient;
 
-use crate::app::{App, AppError, Outgoing, TryOutcome};
+use crate::app::{App, AppError, Outgoing, OutgoingDelivery, TryOutcome};
 
 /// The fallback sweep.
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
@@ -52,14 +55,16 @@ pub struct Worker {
     app: App,
     mailer: Mailer,
     letterhead: Letterhead,
+    webhooks: WebhookClient,
 }
 
 impl Worker {
-    pub fn new(app: App, mailer: Mailer, letterhead: Letterhead) -> Self {
+    pub fn new(app: App, mailer: Mailer, letterhead: Letterhead, webhooks: WebhookClient) -> Self {
         Self {
             app,
             mailer,
             letterhead,
+            webhooks,
         }
     }
 
@@ -125,12 +130,33 @@ impl Worker {
             let (sent, failed) = self.app.record_tries(tries).await?;
             tracing::debug!(sent, failed_for_good = failed, "outbox batch done");
         }
+        for _ in 0..SEND_BATCHES_PER_ROUND {
+            let claimed = self.app.claim_deliveries(SEND_BATCH, LEASE).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            busy = true;
+            let tries = join_all(claimed.into_iter().map(|delivery| self.post(delivery))).await;
+            let delivered = self.app.record_delivery_tries(tries).await?;
+            tracing::debug!(delivered, "webhook batch done");
+        }
         if busy {
             return Ok(Round::More);
         }
         Ok(Round::Done {
             due: self.app.outbox_next_due().await?,
         })
+    }
+
+    async fn post(
+        &self,
+        delivery: OutgoingDelivery,
+    ) -> (OutgoingDelivery, crate::app::DeliveryTry) {
+        let tried = self.webhooks.deliver(&delivery, self.app.now()).await;
+        if let Some(error) = &tried.error {
+            tracing::info!(delivery = %delivery.id, webhook = %delivery.webhook_id, %error, "a webhook delivery failed; it will be tried again");
+        }
+        (delivery, tried)
     }
 
     async fn send(&self, message: Outgoing) -> (Outgoing, TryOutcome) {

@@ -12,6 +12,7 @@ mod booking_rows;
 pub mod bookings;
 pub mod catalogue;
 mod conn;
+pub mod deliveries;
 pub mod events;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
@@ -26,6 +27,7 @@ pub mod schedule;
 pub mod services;
 pub mod sessions;
 pub mod sqlite;
+pub mod webhooks;
 
 use std::{path::Path, sync::Arc};
 

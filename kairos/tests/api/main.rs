@@ -26,3 +26,4 @@ mod schedule;
 mod security;
 mod services;
 mod tokens;
+mod webhooks;

@@ -359,7 +359,7 @@ async fn sigterm_lets_requests_in_flight_finish() {
     };
     // Drain the rest of the log so the server never blocks writing it.
     std::thread::spawn(move || lines.for_each(drop));
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client().build().unwrap();
     // Sign-ups hash a password each, one at a time: the later ones are still in flight when the
     // first answers.
     let signups: Vec<_> = (0..6)

@@ -292,7 +292,7 @@ fn booking_load(
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    kairos_testkit::http_client()
         .timeout(Duration::from_secs(20))
         .pool_max_idle_per_host(64)
         .build()

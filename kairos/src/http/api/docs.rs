@@ -38,6 +38,9 @@ use crate::{domain::FieldError, http::problem::Problem};
         (name = "catalogue", description = "Published services and their sessions; no sign-in"),
         (name = "bookings", description = "Booking, cancelling, moving and completing"),
         (name = "schedule", description = "Schedules and the iCalendar feed"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks v1): a provider's \
+            get its own services' events, an admin's every event; deliveries are retried for \
+            about three days and logged"),
     )
 )]
 pub struct ApiDoc;

@@ -17,6 +17,7 @@ pub mod services;
 pub mod sessions;
 pub mod text_rule;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::{
     Json, Router,
@@ -49,6 +50,7 @@ pub fn routes() -> (Router<HttpState>, Document) {
         .merge(bookings::router())
         .merge(booking_changes::router())
         .merge(schedule::router())
+        .merge(webhooks::router())
         .split_for_parts();
     docs::finish(&mut doc);
     (router, doc)

@@ -1,0 +1,242 @@
+//! The outbox's webhook side: which events go to which webhooks, and how each try at a delivery
+//! moves it on (the contract's retries, `Retry-After`, 410 disables, three days of failures
+//! disable and tell the owner). The HTTP client that posts is an adapter (`crate::outbox`).
+
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use super::{App, AppError};
+use crate::{
+    domain::{
+        delivery::DeliveryStatus,
+        event::Event,
+        notice::WebhookNotice,
+        webhook::{ALL_EVENTS, FAILING_LIMIT, MAX_RETRY_AFTER, body, retry_delay},
+    },
+    store::{
+        StoreError, Writer, accounts,
+        deliveries::{self, Claimed, NewDelivery, Tried},
+        webhooks::{self, RouteRow},
+    },
+};
+
+/// A delivery claimed for sending: where, what, and the keys to sign it with (the current
+/// secret's first).
+#[derive(Debug, Clone)]
+pub struct OutgoingDelivery {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub owner_id: Uuid,
+    /// The `webhook-id`.
+    pub event_id: Uuid,
+    pub url: String,
+    pub body: String,
+    pub keys: Vec<Vec<u8>>,
+    /// Tries before this one.
+    pub attempts: i64,
+}
+
+/// How one try at a delivery went.
+#[derive(Debug, Clone)]
+pub struct DeliveryTry {
+    pub at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// The receiver's status, when it answered.
+    pub status: Option<u16>,
+    /// Why it failed; none when it succeeded.
+    pub error: Option<String>,
+    /// What the receiver asked for in `Retry-After`.
+    pub retry_after: Option<Duration>,
+}
+
+impl DeliveryTry {
+    fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// The deliveries a batch of events makes: each event to each enabled webhook that wants it, an
+/// admin's getting every event and a provider's those of its own services, from the moment the
+/// webhook was added (an event still waiting when it was added is not its business).
+pub(super) fn webhook_deliveries(events: &[Event], routes: &[RouteRow]) -> Vec<NewDelivery> {
+    let mut made = Vec::new();
+    for route in routes {
+        let Ok(wanted) = serde_json::from_str::<Vec<String>>(&route.events) else {
+            continue;
+        };
+        for event in events {
+            let kind = event.kind.as_str();
+            let theirs = route.owner_is_admin || event.subject.provider_id == Some(route.owner_id);
+            if theirs
+                && event.occurred_at >= route.created_at
+                && wanted.iter().any(|e| e == ALL_EVENTS || e == kind)
+            {
+                made.push(NewDelivery {
+                    webhook_id: route.id,
+                    event_id: event.id,
+                    event_type: kind.to_owned(),
+                    body: body(kind, event.occurred_at, &event.data),
+                });
+            }
+        }
+    }
+    made
+}
+
+impl App {
+    /// Claims up to `limit` due deliveries for `lease`, with their keys opened.
+    pub async fn claim_deliveries(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutgoingDelivery>, AppError> {
+        let now = self.now();
+        let claimed = self
+            .store
+            .write(move |w| deliveries::claim_due(w, now, now + lease, limit).boxed())
+            .await?;
+        Ok(claimed
+            .into_iter()
+            .map(|claimed| self.outgoing_delivery(claimed, now))
+            .collect())
+    }
+
+    fn outgoing_delivery(&self, claimed: Claimed, now: DateTime<Utc>) -> OutgoingDelivery {
+        let seal = &self.webhook_settings.seal;
+        let previous = claimed
+            .previous_secret
+            .zip(claimed.previous_secret_until)
+            .filter(|(_, until)| *until > now)
+            .and_then(|(sealed, _)| seal.open(&sealed));
+        // A secret that does not open (the server's key changed) signs nothing: the receiver
+        // then refuses the delivery, which the log shows, rather than Kairos signing with junk.
+        let keys = seal
+            .open(&claimed.secret)
+            .into_iter()
+            .chain(previous)
+            .collect();
+        OutgoingDelivery {
+            id: claimed.id,
+            webhook_id: claimed.webhook_id,
+            owner_id: claimed.owner_id,
+            event_id: claimed.event_id,
+            url: claimed.url,
+            body: claimed.body,
+            keys,
+            attempts: claimed.attempts,
+        }
+    }
+
+    /// Logs each try and moves its delivery on; answers how many succeeded.
+    pub async fn record_delivery_tries(
+        &self,
+        tries: Vec<(OutgoingDelivery, DeliveryTry)>,
+    ) -> Result<u64, AppError> {
+        let now = self.now();
+        let host = self.mail_host.clone();
+        let (succeeded, failed) = self
+            .store
+            .write(move |w| {
+                async move {
+                    let mut succeeded = 0;
+                    for (delivery, tried) in &tries {
+                        record_one(w, delivery, tried, now, &host).await?;
+                        succeeded += u64::from(tried.succeeded());
+                    }
+                    Ok((succeeded, tries.len() as u64 - succeeded))
+                }
+                .boxed()
+            })
+            .await?;
+        let counters = &self.outbox_counters;
+        counters
+            .webhook_delivered
+            .fetch_add(succeeded, Ordering::Relaxed);
+        counters.webhook_failed.fetch_add(failed, Ordering::Relaxed);
+        Ok(succeeded)
+    }
+
+    /// At the start of the only process that writes this database (SQLite), lets go of the
+    /// delivery claims a crashed run left.
+    pub(super) async fn release_delivery_claims(&self) -> Result<u64, AppError> {
+        Ok(self
+            .store
+            .write(|w| deliveries::release_claims(w).boxed())
+            .await?)
+    }
+}
+
+async fn record_one(
+    w: &mut Writer,
+    delivery: &OutgoingDelivery,
+    tried: &DeliveryTry,
+    now: DateTime<Utc>,
+    host: &str,
+) -> Result<(), StoreError> {
+    let gone = tried.status == Some(410);
+    let retry_at = if tried.succeeded() || gone {
+        None
+    } else {
+        retry_delay(delivery.attempts + 1).map(|scheduled| {
+            let asked = tried.retry_after.map(|d| d.min(MAX_RETRY_AFTER));
+            now + asked.map_or(scheduled, |asked| asked.max(scheduled))
+        })
+    };
+    let status = match (tried.succeeded(), retry_at) {
+        (true, _) => DeliveryStatus::Succeeded,
+        (false, Some(_)) => DeliveryStatus::Pending,
+        (false, None) => DeliveryStatus::Failed,
+    };
+    deliveries::record(
+        w,
+        &Tried {
+            delivery_id: delivery.id,
+            at: tried.at,
+            response_status: tried.status.map(i64::from),
+            error: tried.error.clone(),
+            duration_ms: tried.duration_ms,
+            status,
+            next_attempt_at: retry_at,
+        },
+    )
+    .await?;
+    if tried.succeeded() {
+        return webhooks::succeeded(w, delivery.webhook_id).await;
+    }
+    if gone {
+        webhooks::disable(w, delivery.webhook_id, "gone").await?;
+        return Ok(());
+    }
+    let since = webhooks::failed(w, delivery.webhook_id, now).await?;
+    if let Some(since) = since.filter(|since| now - *since >= FAILING_LIMIT) {
+        if webhooks::disable(w, delivery.webhook_id, "failing").await? {
+            tell_owner_of_failing(w, delivery, since, now, host).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Mails the owner of a webhook Kairos has just turned off after three days of failures.
+async fn tell_owner_of_failing(
+    w: &mut Writer,
+    delivery: &OutgoingDelivery,
+    failing_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    host: &str,
+) -> Result<(), StoreError> {
+    let Some(owner) = accounts::by_id(w, delivery.owner_id).await? else {
+        return Ok(());
+    };
+    let notice = WebhookNotice {
+        webhook_id: delivery.webhook_id,
+        owner_id: owner.id,
+        url: delivery.url.clone(),
+        failing_since,
+        disabled_at: now,
+    };
+    let message = super::notices::webhook_disabled_message(&owner, notice, host);
+    crate::store::messages::enqueue(w, message.into_iter().collect(), now).await
+}
