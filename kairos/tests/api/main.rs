@@ -26,4 +26,6 @@ mod schedule;
 mod security;
 mod services;
 mod tokens;
+mod webhook_guard;
+mod webhook_pages;
 mod webhooks;

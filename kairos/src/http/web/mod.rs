@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod service_forms;
 pub mod services;
 pub mod view;
+mod webhooks;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -44,6 +45,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .merge(schedule::router())
         .merge(admin::router())
         .merge(outbox::router())
+        .merge(webhooks::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             cookies::refresh_expired_access,
