@@ -34,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API and the web pages (what `kairos` does with no subcommand).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Administrative tasks on the database.
     Admin {
         #[command(subcommand)]

@@ -65,6 +65,7 @@ pub fn new_secret_key() -> Result<Vec<u8>, AppError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -211,10 +211,10 @@ async fn record_one(
         return Ok(());
     }
     let since = webhooks::failed(w, delivery.webhook_id, now).await?;
-    if let Some(since) = since.filter(|since| now - *since >= FAILING_LIMIT) {
-        if webhooks::disable(w, delivery.webhook_id, "failing").await? {
-            tell_owner_of_failing(w, delivery, since, now, host).await?;
-        }
+    if let Some(since) = since.filter(|since| now - *since >= FAILING_LIMIT)
+        && webhooks::disable(w, delivery.webhook_id, "failing").await?
+    {
+        tell_owner_of_failing(w, delivery, since, now, host).await?;
     }
     Ok(())
 }

@@ -309,11 +309,14 @@ impl From<FieldError> for WebhookFieldError {
 /// typo) only when the fields are otherwise fine.
 type Checked<T> = Result<Option<T>, WebhookFieldError>;
 
+/// A webhook's URL, events and description, each if given.
+type Fields = (Option<String>, Option<Vec<String>>, Option<String>);
+
 fn collect(
     url: Result<Option<String>, WebhookFieldError>,
     events: Result<Option<Vec<String>>, FieldError>,
     description: Result<Option<String>, FieldError>,
-) -> Result<(Option<String>, Option<Vec<String>>, Option<String>), AppError> {
+) -> Result<Fields, AppError> {
     let events: Checked<Vec<String>> = events.map_err(Into::into);
     let description: Checked<String> = description.map_err(Into::into);
     let mut fields = Vec::new();

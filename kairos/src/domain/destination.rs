@@ -116,10 +116,10 @@ pub fn webhook_url(raw: &str, allowed: &AllowedNetworks) -> Result<Url, UrlProbl
             "must not carry a user name or password; the signature proves who sends",
         ));
     }
-    if let Some(ip) = literal_address(&url)? {
-        if let Some(reason) = allowed.refusal(ip) {
-            return Err(UrlProblem::Blocked(Refusal::WebhookUrlBlocked { reason }));
-        }
+    if let Some(ip) = literal_address(&url)?
+        && let Some(reason) = allowed.refusal(ip)
+    {
+        return Err(UrlProblem::Blocked(Refusal::WebhookUrlBlocked { reason }));
     }
     Ok(url)
 }
@@ -139,6 +139,7 @@ pub fn literal_address(url: &Url) -> Result<Option<IpAddr>, UrlProblem> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

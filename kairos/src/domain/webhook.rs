@@ -172,6 +172,7 @@ pub fn retry_delay(attempts: i64) -> Option<Duration> {
 pub const MAX_RETRY_AFTER: Duration = Duration::hours(24);
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

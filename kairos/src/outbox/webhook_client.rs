@@ -123,10 +123,10 @@ impl WebhookClient {
         let url = reqwest::Url::parse(&delivery.url).map_err(|e| format!("bad URL: {e}"))?;
         // A literal address is connected to without the resolver: checked here, at send time,
         // since the allowed networks may have changed since the webhook was saved.
-        if let Ok(Some(ip)) = literal_address(&url) {
-            if let Some(reason) = self.allowed.refusal(ip) {
-                return Err(format!("webhook_url_blocked: {reason} ({ip})"));
-            }
+        if let Ok(Some(ip)) = literal_address(&url)
+            && let Some(reason) = self.allowed.refusal(ip)
+        {
+            return Err(format!("webhook_url_blocked: {reason} ({ip})"));
         }
         let id = delivery.event_id.to_string();
         // The signing time is the real one, whatever the app's clock says: receivers compare it

@@ -6,7 +6,7 @@ use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Login, TestApp, id_of, in_hours, on_both_backends};
+use crate::helpers::{Answer, Login, TestApp, id_of, in_hours, on_both_backends};
 use Kind::{Changes, Looks};
 use Who::*;
 
@@ -117,6 +117,24 @@ const CASES: &[(&str, &str, &str, &[Who], Kind)] = &[
     ("GET", "/api/admin/outbox", "", &[Admin], Looks),
     ("GET", "/api/admin/outbox?status=sent", "", &[Admin], Looks),
     ("POST", "/api/admin/outbox/{m}/retry", "", &[Admin], Changes),
+    // Webhooks: a provider's and an admin's, each on its own path; customers have none.
+    ("POST", "/api/user/{p}/webhooks", HOOK, &[ProviderP, Admin], Changes),
+    ("POST", "/api/user/{a}/webhooks", HOOK, &[], Changes),
+    ("GET", "/api/user/{p}/webhooks", "", &[ProviderP, Admin], Looks),
+    ("GET", "/api/user/{a}/webhooks", "", &[], Looks),
+    ("GET", "/api/user/{p}/webhooks/{w}", "", &[ProviderP, Admin], Looks),
+    ("GET", "/api/user/{q}/webhooks/{w}", "", &[], Looks),
+    ("PATCH", "/api/user/{p}/webhooks/{w}", DESCRIBED, &[ProviderP, Admin], Looks),
+    ("PATCH", "/api/user/{q}/webhooks/{w}", DESCRIBED, &[], Looks),
+    ("DELETE", "/api/user/{p}/webhooks/{w}", "", &[ProviderP, Admin], Changes),
+    ("DELETE", "/api/user/{q}/webhooks/{w}", "", &[], Changes),
+    ("POST", "/api/user/{p}/webhooks/{w}/rotate-secret", "", &[ProviderP, Admin], Changes),
+    ("POST", "/api/user/{q}/webhooks/{w}/rotate-secret", "", &[], Changes),
+    ("POST", "/api/user/{p}/webhooks/{w}/test", "", &[ProviderP, Admin], Changes),
+    ("POST", "/api/user/{q}/webhooks/{w}/test", "", &[], Changes),
+    ("GET", "/api/user/{p}/webhooks/{w}/deliveries", "", &[ProviderP, Admin], Looks),
+    ("GET", "/api/user/{q}/webhooks/{w}/deliveries", "", &[], Looks),
+    ("POST", "/api/user/{p}/webhooks/{w}/deliveries/{m}/redeliver", "", &[], Changes),
     // The calendar feed takes its token, not a bearer token.
     ("GET", "/user/{a}/schedule.ics?token=guess", "", &[], Looks),
 ];
@@ -127,6 +145,9 @@ const NAME_X: &str = r#"{"name": "x"}"#;
 const TAKEN: &str = r#"{"name": "Taken"}"#;
 const SOON: &str = r#"{"startsAt": "{soon}"}"#;
 const ONE_PLACE: &str = r#"{"capacity": 1}"#;
+/// `.invalid` never resolves: nothing here could be delivered anywhere.
+const HOOK: &str = r#"{"url": "https://hooks.invalid/k", "events": ["*"]}"#;
+const DESCRIBED: &str = r#"{"description": "CRM"}"#;
 const NEW_ACCOUNT: &str = r#"{"email": "made@example.org", "password": "a fine long passphrase"}"#;
 
 async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
@@ -160,6 +181,15 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     }
     let m = sent.0;
     assert_eq!(sent.1, "sent", "A's confirmation went out");
+    let w: Value = app
+        .as_user(&p)
+        .post(
+            &format!("/api/user/{}/webhooks", p.id),
+            &serde_json::from_str::<Value>(HOOK).unwrap(),
+        )
+        .await
+        .ok_json(StatusCode::CREATED)
+        .await;
     let names = [
         ("{p}", p.id.to_string()),
         ("{q}", q.id.to_string()),
@@ -173,6 +203,7 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         ("{ba}", baid.to_string()),
         ("{bb}", bbid.to_string()),
         ("{m}", m.to_string()),
+        ("{w}", id_of(&w).to_string()),
         ("{soon}", in_hours(5).to_rfc3339()),
     ];
     let named = |text: &str| {

@@ -29,7 +29,10 @@ async fn internal_addresses_are_refused_at_creation_and_leave_nothing(app: TestA
         ("http://10.0.0.1", "private network"),
         ("http://192.168.1.1", "private network"),
         ("http://100.64.0.1", "carrier-grade NAT network"),
-        ("http://169.254.169.254/latest/meta-data/", "link-local address (cloud metadata)"),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "link-local address (cloud metadata)",
+        ),
         ("http://[fd00::1]", "unique-local network"),
         ("http://[fe80::1]", "link-local address"),
         ("http://0.0.0.0", "unspecified address"),
@@ -46,7 +49,10 @@ async fn internal_addresses_are_refused_at_creation_and_leave_nothing(app: TestA
             .await;
         let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(body["code"], "webhook_url_blocked", "{url}");
-        assert!(body["detail"].as_str().unwrap().contains(reason), "{url}: {body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(reason),
+            "{url}: {body}"
+        );
     }
     for url in [
         "ftp://files.example.org/hook",

@@ -29,11 +29,25 @@ async fn a_provider_manages_a_webhook_from_its_page(app: TestApp) {
 
     let url = receiver.url("/crm");
     let added = browser
-        .post(&base, &[("url", &url), ("events", "booking.created, webhook.nope")])
+        .post(
+            &base,
+            &[("url", &url), ("events", "booking.created, webhook.nope")],
+        )
         .await;
-    assert_eq!(added.status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown event");
+    assert_eq!(
+        added.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown event"
+    );
     let added = browser
-        .post(&base, &[("url", &url), ("events", "*"), ("description", "CRM <sync>")])
+        .post(
+            &base,
+            &[
+                ("url", &url),
+                ("events", "*"),
+                ("description", "CRM <sync>"),
+            ],
+        )
         .await;
     assert_eq!(added.status, StatusCode::OK);
     let secret_at = added.body.find("whsec_").expect("the secret, shown once");
@@ -41,15 +55,23 @@ async fn a_provider_manages_a_webhook_from_its_page(app: TestApp) {
         .chars()
         .take_while(|c| !matches!(c, '<' | '"'))
         .collect();
-    assert!(added.body.contains("CRM &") && !added.body.contains("<sync>"), "escaped");
+    assert!(
+        added.body.contains("CRM &") && !added.body.contains("<sync>"),
+        "escaped"
+    );
     let again = browser.get(&base).await;
     assert!(!again.body.contains("whsec_"), "never shown again");
 
-    let hooks: Vec<Value> = app.as_user(&provider).get_json(&format!("/api{base}")).await;
+    let hooks: Vec<Value> = app
+        .as_user(&provider)
+        .get_json(&format!("/api{base}"))
+        .await;
     let id = hooks[0]["id"].as_str().unwrap().to_owned();
     let tested = browser.post(&format!("{base}/{id}/test"), &[]).await;
     assert_eq!(tested.status, StatusCode::SEE_OTHER);
-    let got = receiver.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let got = receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     assert_eq!(got.len(), 1);
     let verified = standardwebhooks::Webhook::new(&secret)
         .unwrap()
@@ -64,6 +86,9 @@ async fn a_provider_manages_a_webhook_from_its_page(app: TestApp) {
         .post(&format!("{base}/{id}/enabled"), &[("enabled", "false")])
         .await;
     assert_eq!(off.status, StatusCode::SEE_OTHER);
-    let read: Value = app.as_user(&provider).get_json(&format!("/api{base}/{id}")).await;
+    let read: Value = app
+        .as_user(&provider)
+        .get_json(&format!("/api{base}/{id}"))
+        .await;
     assert_eq!(read["enabled"], false);
 }

@@ -21,6 +21,7 @@ on_both_backends_with!(loopback_allowed =>
     three_days_of_failures_disable_the_webhook_and_mail_its_owner,
     a_redirect_is_not_followed,
     only_the_owner_and_admins_reach_a_webhook,
+    every_event_arrives_once_after_the_receiver_was_down,
 );
 
 pub fn loopback_allowed(settings: &mut kairos::config::Settings) {
@@ -422,5 +423,46 @@ async fn only_the_owner_and_admins_reach_a_webhook(app: TestApp) {
     assert_eq!(
         app.as_user(&owner).get(&one).await.status(),
         StatusCode::NOT_FOUND
+    );
+}
+
+async fn every_event_arrives_once_after_the_receiver_was_down(app: TestApp) {
+    let receiver = WebhookReceiver::start().await;
+    let Class {
+        provider, session, ..
+    } = app.class(json!({ "name": "Rowing" }), 48, 40).await;
+    let hook = webhook(
+        &app,
+        &provider,
+        &receiver.url("/h"),
+        json!(["booking.created"]),
+    )
+    .await;
+    receiver.stop().await;
+    let customers = futures_util::future::join_all((0..20).map(|_| app.customer())).await;
+    let booked =
+        futures_util::future::join_all(customers.iter().map(|c| app.book(c, &session))).await;
+    assert!(booked.iter().all(|r| r.status() == StatusCode::CREATED));
+    app.outbox_settled().await;
+    let log = deliveries(&app, &provider, &hook).await;
+    assert_eq!(log.len(), 20);
+    for delivery in &log {
+        assert_eq!(delivery["status"], "pending");
+        let error = delivery["attempts"][0]["error"].as_str().unwrap();
+        assert!(error.starts_with("could not connect"), "{error}");
+    }
+    receiver.resume().await;
+    app.advance(Span::seconds(6));
+    let got = receiver.wait_for(20, WAIT).await;
+    app.outbox_settled().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut ids: Vec<&str> = got.iter().map(|d| d.header("webhook-id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((got.len(), ids.len()), (20, 20), "each event once");
+    let log = deliveries(&app, &provider, &hook).await;
+    assert!(
+        log.iter()
+            .all(|d| d["status"] == "succeeded" && d["attempts"].as_array().unwrap().len() == 2)
     );
 }

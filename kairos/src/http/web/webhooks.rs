@@ -17,8 +17,14 @@ use crate::{
 pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/user/{userID}/webhooks", get(page).post(create))
-        .route("/user/{userID}/webhooks/{webhookID}/enabled", post(set_enabled))
-        .route("/user/{userID}/webhooks/{webhookID}/rotate-secret", post(rotate))
+        .route(
+            "/user/{userID}/webhooks/{webhookID}/enabled",
+            post(set_enabled),
+        )
+        .route(
+            "/user/{userID}/webhooks/{webhookID}/rotate-secret",
+            post(rotate),
+        )
         .route("/user/{userID}/webhooks/{webhookID}/test", post(test))
         .route("/user/{userID}/webhooks/{webhookID}/delete", post(delete))
         .route(
@@ -201,22 +207,31 @@ async fn create(
             .collect(),
         description: optional(form.description.clone()),
     };
-    match state.app.create_webhook(&viewer.caller, user_id, input).await {
+    match state
+        .app
+        .create_webhook(&viewer.caller, user_id, input)
+        .await
+    {
         Ok(made) => {
             let notice = "Added. Copy its secret now: it is not shown again.";
             with_secret(&state, &viewer, user_id, made, notice).await
         }
         Err(error) => {
             let outcome: Result<(), NotDone> = Err(error.into());
-            answer(&viewer, outcome, |()| String::new(), |status, errors| {
-                let shown = Shown {
-                    notice: None,
-                    secret: None,
-                    form,
-                    errors,
-                };
-                draw(&state, &viewer, user_id, status, shown)
-            })
+            answer(
+                &viewer,
+                outcome,
+                |()| String::new(),
+                |status, errors| {
+                    let shown = Shown {
+                        notice: None,
+                        secret: None,
+                        form,
+                        errors,
+                    };
+                    draw(&state, &viewer, user_id, status, shown)
+                },
+            )
             .await
         }
     }
@@ -257,7 +272,8 @@ async fn rotate(
         .rotate_webhook_secret(&viewer.caller, user_id, webhook_id)
         .await
         .or_page(&viewer)?;
-    let notice = "A new secret: copy it now. For 24 hours deliveries are signed with the old one too.";
+    let notice =
+        "A new secret: copy it now. For 24 hours deliveries are signed with the old one too.";
     with_secret(&state, &viewer, user_id, made, notice).await
 }
 
