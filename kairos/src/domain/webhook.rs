@@ -79,9 +79,14 @@ pub fn event_filter(events: &[String]) -> Result<Vec<String>, FieldError> {
     for name in events {
         let known = name == ALL_EVENTS || EventType::parse(name).is_some();
         if !known {
+            // Not echoed: the message names what is allowed instead of repeating what came.
+            let names: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
             return Err(FieldError::new(
                 "events",
-                format!("`{name}` is not an event; use one of the contract's names or \"*\""),
+                format!(
+                    "holds a name that is not an event; use \"*\" or some of: {}",
+                    names.join(", ")
+                ),
             ));
         }
         if chosen.contains(name) {

@@ -145,8 +145,8 @@ const NAME_X: &str = r#"{"name": "x"}"#;
 const TAKEN: &str = r#"{"name": "Taken"}"#;
 const SOON: &str = r#"{"startsAt": "{soon}"}"#;
 const ONE_PLACE: &str = r#"{"capacity": 1}"#;
-/// `.invalid` never resolves: nothing here could be delivered anywhere.
-const HOOK: &str = r#"{"url": "https://hooks.invalid/k", "events": ["*"]}"#;
+/// A name for loopback: without the allow setting, never connected to.
+const HOOK: &str = r#"{"url": "http://localhost:9/k", "events": ["*"]}"#;
 const DESCRIBED: &str = r#"{"description": "CRM"}"#;
 const NEW_ACCOUNT: &str = r#"{"email": "made@example.org", "password": "a fine long passphrase"}"#;
 
