@@ -1,5 +1,6 @@
 //! Where the server's mail goes during a run (an SMTP server on loopback in this process, or
-//! the server's `.eml` folder), and the mail throughput read from the server's own metrics.
+//! the server's `.eml` folder), and the mail and webhook throughput read from the server's own
+//! metrics.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,9 @@ pub struct Tally {
     pub sent: f64,
     pub failed: f64,
     pub pending: f64,
+    /// Webhook tries the receivers answered 2xx, and tries that failed.
+    pub delivered: f64,
+    pub undelivered: f64,
 }
 
 pub async fn tally(http: &Http) -> Tally {
@@ -53,11 +57,13 @@ pub async fn tally(http: &Http) -> Tally {
         sent: value("kairos_mail_sent_total"),
         failed: value("kairos_mail_failed_total"),
         pending: value("kairos_outbox_pending"),
+        delivered: value("kairos_webhook_deliveries_total{outcome=\"delivered\"}"),
+        undelivered: value("kairos_webhook_deliveries_total{outcome=\"failed\"}"),
     }
 }
 
-/// Waits (up to `within`) for the outbox to empty: nothing pending and nothing more sent for
-/// a second (events not yet turned into mails are not counted as pending). Answers the tally
+/// Waits (up to `within`) for the outbox to empty: nothing pending and nothing more sent or
+/// posted for a second (events not yet turned into mails are not counted as pending). Answers the tally
 /// then, how long it waited, and whether the outbox did empty.
 pub async fn drain(http: &Http, within: Duration) -> (Tally, Duration, bool) {
     let started = Instant::now();
@@ -65,7 +71,11 @@ pub async fn drain(http: &Http, within: Duration) -> (Tally, Duration, bool) {
     while started.elapsed() < within {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let now = tally(http).await;
-        if now.pending == 0.0 && now.sent == last.sent && now.failed == last.failed {
+        let still = now.sent == last.sent
+            && now.failed == last.failed
+            && now.delivered == last.delivered
+            && now.undelivered == last.undelivered;
+        if now.pending == 0.0 && still {
             let took = started.elapsed().saturating_sub(Duration::from_secs(1));
             return (now, took, true);
         }

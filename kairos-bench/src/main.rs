@@ -18,7 +18,7 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use kairos_testkit::{Data, rss_mb_of};
+use kairos_testkit::{Data, WebhookReceiver, rss_mb_of};
 use serde_json::json;
 
 use client::Http;
@@ -99,6 +99,10 @@ pub struct BenchArgs {
     /// server's `.eml` folder.
     #[arg(long, value_enum, default_value_t = mail::MailSink::Smtp)]
     pub mail: mail::MailSink,
+    /// Webhooks the booked service's provider has, each for every event, posted to a receiver
+    /// on loopback in this process (the server started is allowed 127.0.0.0/8 for them).
+    #[arg(long, default_value_t = 0)]
+    pub webhooks: usize,
 }
 
 impl BenchArgs {
@@ -151,12 +155,22 @@ async fn run(args: BenchArgs) -> Result<()> {
     .any(wants)
     {
         let smtp = mail::start(args.mail).await;
+        let receiver = match args.webhooks {
+            0 => None,
+            _ => Some(WebhookReceiver::start().await),
+        };
         let (own, url, admin) = match &args.url {
             Some(url) => (None, url.clone(), remote_admin()?),
             None => {
                 let data = Data::fresh(args.postgres().as_deref()).await?;
                 let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
-                let server = server::start(&data, args.db_pool_size, smtp_url.as_deref()).await?;
+                let server = server::start(
+                    &data,
+                    args.db_pool_size,
+                    smtp_url.as_deref(),
+                    receiver.is_some(),
+                )
+                .await?;
                 let url = server.url("");
                 (Some((data, server)), url, server::own_admin())
             }
@@ -171,6 +185,9 @@ async fn run(args: BenchArgs) -> Result<()> {
         )
         .await?;
         world.hold_bookings().await?;
+        if let Some(receiver) = &receiver {
+            add_webhooks(&world, receiver, args.webhooks).await?;
+        }
         let record = |mut outcome: Outcome, results: &mut Vec<Outcome>| {
             outcome.server_rss_mb = own.as_ref().and_then(|(_, server)| server.rss_mb());
             report::print(&outcome);
@@ -319,6 +336,24 @@ async fn mail_notes(http: &Http, before: mail::Tally, wait: Duration, outcome: &
         "mailsPerSecondOverall".into(),
         json!(mails / (loaded + took.as_secs_f64())),
     );
+    if after.delivered + after.undelivered > 0.0 {
+        let posted = after.delivered - before.delivered;
+        outcome
+            .notes
+            .insert("webhookDeliveries".into(), json!(posted));
+        outcome.notes.insert(
+            "webhookFailedTries".into(),
+            json!(after.undelivered - before.undelivered),
+        );
+        outcome.notes.insert(
+            "webhookDeliveriesPerSecondUnderLoad".into(),
+            json!((during.delivered - before.delivered) / loaded),
+        );
+        outcome.notes.insert(
+            "webhookDeliveriesPerSecondOverall".into(),
+            json!(posted / (loaded + took.as_secs_f64())),
+        );
+    }
     outcome.notes.insert(
         if emptied {
             "outboxDrainSeconds"
@@ -328,6 +363,26 @@ async fn mail_notes(http: &Http, before: mail::Tally, wait: Duration, outcome: &
         .into(),
         json!(took.as_secs_f64()),
     );
+}
+
+/// Gives the world's provider `count` webhooks for every event, each at its own path of the
+/// receiver.
+async fn add_webhooks(world: &World, receiver: &WebhookReceiver, count: usize) -> Result<()> {
+    let provider = &world.provider;
+    for i in 0..count {
+        let body = json!({ "url": receiver.url(&format!("/hook-{i}")), "events": ["*"] });
+        world
+            .http
+            .expect(
+                hyper::Method::POST,
+                &format!("/api/user/{}/webhooks", provider.id),
+                Some(&provider.token),
+                Some(&body),
+                201,
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// The server's resident memory over `duration`, sampled every 250 ms: (first, peak, last) MB.

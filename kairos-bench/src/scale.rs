@@ -39,7 +39,7 @@ pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let loaded = started.elapsed().as_secs_f64();
     let smtp = super::mail::start(args.mail).await;
     let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
-    let mut server = server::start(&data, args.db_pool_size, smtp_url.as_deref()).await?;
+    let mut server = server::start(&data, args.db_pool_size, smtp_url.as_deref(), false).await?;
     let world = World::make(
         Http::new(&server.url("")),
         server::own_admin(),

@@ -27,6 +27,8 @@ pub const HELD_BOOKINGS: usize = 5;
 pub struct World {
     pub http: Http,
     pub admin: Admin,
+    /// The provider whose service is booked.
+    pub provider: Login,
     pub sessions: Vec<String>,
     pub customers: Vec<Login>,
 }
@@ -49,6 +51,7 @@ impl World {
         Ok(Self {
             http,
             admin,
+            provider,
             sessions,
             customers,
         })

@@ -18,8 +18,14 @@ pub fn own_admin() -> Admin {
 }
 
 /// Starts the server on the data, sending mail to `smtp_url` (or to its `.eml` folder), and
-/// waits until it is ready.
-pub async fn start(data: &Data, pool_size: u32, smtp_url: Option<&str>) -> Result<ServerProcess> {
+/// waits until it is ready. With `webhooks_to_loopback`, webhooks may be sent to 127.0.0.0/8
+/// (where the benchmark's receiver listens).
+pub async fn start(
+    data: &Data,
+    pool_size: u32,
+    smtp_url: Option<&str>,
+    webhooks_to_loopback: bool,
+) -> Result<ServerProcess> {
     let pool_size = pool_size.to_string();
     let mut env = vec![
         ("KAIROS_LOG_FORMAT", "json"),
@@ -35,6 +41,9 @@ pub async fn start(data: &Data, pool_size: u32, smtp_url: Option<&str>) -> Resul
     ];
     if let Some(url) = smtp_url {
         env.push(("KAIROS_SMTP_URL", url));
+    }
+    if webhooks_to_loopback {
+        env.push(("KAIROS_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8"));
     }
     let mut server = ServerProcess::new(&kairos_binary()?, data, &env)?;
     server.start()?;

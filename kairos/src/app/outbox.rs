@@ -296,12 +296,11 @@ async fn remind(
     minutes: i64,
     host: &str,
 ) -> Result<Option<NewMessage>, StoreError> {
-    let Some(booking) = bookings::by_id(w, booking_id).await? else {
+    let booking = bookings::by_id(w, booking_id).await?;
+    let Some(booking) = booking.filter(|b| b.status == BookingStatus::Pending) else {
+        reminders::forget(w, booking_id, minutes).await?;
         return Ok(None);
     };
-    if booking.status != BookingStatus::Pending {
-        return Ok(None);
-    }
     let users = accounts::by_ids(w, &[booking.user_id, booking.provider_id]).await?;
     let users: HashMap<Uuid, User> = users.into_iter().map(|u| (u.id, u)).collect();
     let service = services::by_id(w, booking.service_id).await?;

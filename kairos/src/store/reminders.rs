@@ -89,6 +89,18 @@ pub async fn take_due(
         .await
 }
 
+/// Drops a reminder taken for a booking that is no longer live (cancelled after the reminder
+/// fell due, before its cancellation was dispatched): it is owed to no one.
+pub async fn forget(w: &mut Writer, booking_id: Uuid, minutes: i64) -> Result<(), StoreError> {
+    w.execute(
+        query("DELETE FROM reminders WHERE booking_id = $1 AND minutes = $2")
+            .bind(booking_id)
+            .bind(minutes),
+    )
+    .await
+    .map(drop)
+}
+
 /// When the next pending reminder is due, if any is.
 pub async fn next_due(r: &mut impl Read) -> Result<Option<DateTime<Utc>>, StoreError> {
     let (due,): (Option<DateTime<Utc>>,) = r

@@ -15,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kairos_testkit::{Data, Mail, MailServer, ServerProcess};
+use kairos_testkit::{Data, Mail, MailServer, ServerProcess, WebhookReceiver};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::{Connection, Row};
@@ -27,6 +27,7 @@ use tokio::{
 use uuid::Uuid;
 
 mod outages;
+mod webhooks;
 
 const ADMIN_EMAIL: &str = "admin@kairos.test";
 const PASSWORD: &str = "a perfectly fine passphrase";
@@ -300,12 +301,20 @@ fn client() -> reqwest::Client {
 }
 
 /// SIGKILL at random moments under booking load, 20 times, restarting on the same data; then
-/// every acknowledged booking's confirmation must reach the mail server.
+/// every acknowledged booking's confirmation must reach the mail server, and its
+/// `booking.created` a webhook receiver.
 async fn killed_twenty_times_under_load(data: Data, backend: &str) {
     let client = client();
     let mail = MailServer::start().await;
-    let mut server = server_with(&data, None, &[("KAIROS_SMTP_URL", &mail.url())]);
+    let receiver = WebhookReceiver::start().await;
+    let env = [
+        ("KAIROS_SMTP_URL", mail.url()),
+        ("KAIROS_WEBHOOK_ALLOW_NETWORKS", "127.0.0.0/8".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut server = server_with(&data, None, &env);
     server.ready(&client).await.unwrap();
+    webhooks::admin_webhook(&client, &server, &receiver).await;
     let (sessions, customers) = fixture(&client, &server, 6, 10, 40).await;
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
@@ -382,6 +391,16 @@ async fn killed_twenty_times_under_load(data: Data, backend: &str) {
         "a panic in the log"
     );
     confirmations_all_arrive(&client, &mut server, &mail, &acked, &contents, backend).await;
+    let expected: Vec<Uuid> = acked
+        .bookings
+        .keys()
+        .filter(|id| contents.bookings.contains_key(id))
+        .copied()
+        .collect();
+    server.start().unwrap();
+    server.ready(&client).await.unwrap();
+    webhooks::all_posted(&receiver, &expected, backend).await;
+    server.kill();
     drop(data);
 }
 
