@@ -141,12 +141,23 @@ impl App {
             .store
             .write(move |w| {
                 async move {
-                    let mut succeeded = 0;
-                    for (delivery, tried) in &tries {
-                        record_one(w, delivery, tried, now, &host).await?;
-                        succeeded += u64::from(tried.succeeded());
+                    let (good, bad): (Vec<_>, Vec<_>) =
+                        tries.iter().partition(|(_, tried)| tried.succeeded());
+                    let logged: Vec<Tried> = good
+                        .iter()
+                        .map(|(delivery, tried)| {
+                            logged(delivery, tried, DeliveryStatus::Succeeded, None)
+                        })
+                        .collect();
+                    deliveries::record_successes(w, &logged).await?;
+                    let mut healthy: Vec<Uuid> = good.iter().map(|(d, _)| d.webhook_id).collect();
+                    healthy.sort_unstable();
+                    healthy.dedup();
+                    webhooks::succeeded(w, &healthy).await?;
+                    for (delivery, tried) in &bad {
+                        record_failure(w, delivery, tried, now, &host).await?;
                     }
-                    Ok((succeeded, tries.len() as u64 - succeeded))
+                    Ok((good.len() as u64, bad.len() as u64))
                 }
                 .boxed()
             })
@@ -169,7 +180,26 @@ impl App {
     }
 }
 
-async fn record_one(
+fn logged(
+    delivery: &OutgoingDelivery,
+    tried: &DeliveryTry,
+    status: DeliveryStatus,
+    next_attempt_at: Option<DateTime<Utc>>,
+) -> Tried {
+    Tried {
+        delivery_id: delivery.id,
+        at: tried.at,
+        response_status: tried.status.map(i64::from),
+        error: tried.error.clone(),
+        duration_ms: tried.duration_ms,
+        status,
+        next_attempt_at,
+    }
+}
+
+/// A failed try: due again after the contract's wait (or the receiver's `Retry-After`, if
+/// longer), or failed for good; a 410 turns the webhook off, three days of failures too.
+async fn record_failure(
     w: &mut Writer,
     delivery: &OutgoingDelivery,
     tried: &DeliveryTry,
@@ -177,7 +207,7 @@ async fn record_one(
     host: &str,
 ) -> Result<(), StoreError> {
     let gone = tried.status == Some(410);
-    let retry_at = if tried.succeeded() || gone {
+    let retry_at = if gone {
         None
     } else {
         retry_delay(delivery.attempts + 1).map(|scheduled| {
@@ -185,27 +215,11 @@ async fn record_one(
             now + asked.map_or(scheduled, |asked| asked.max(scheduled))
         })
     };
-    let status = match (tried.succeeded(), retry_at) {
-        (true, _) => DeliveryStatus::Succeeded,
-        (false, Some(_)) => DeliveryStatus::Pending,
-        (false, None) => DeliveryStatus::Failed,
+    let status = match retry_at {
+        Some(_) => DeliveryStatus::Pending,
+        None => DeliveryStatus::Failed,
     };
-    deliveries::record(
-        w,
-        &Tried {
-            delivery_id: delivery.id,
-            at: tried.at,
-            response_status: tried.status.map(i64::from),
-            error: tried.error.clone(),
-            duration_ms: tried.duration_ms,
-            status,
-            next_attempt_at: retry_at,
-        },
-    )
-    .await?;
-    if tried.succeeded() {
-        return webhooks::succeeded(w, delivery.webhook_id).await;
-    }
+    deliveries::record(w, &logged(delivery, tried, status, retry_at)).await?;
     if gone {
         webhooks::disable(w, delivery.webhook_id, "gone").await?;
         return Ok(());

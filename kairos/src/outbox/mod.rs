@@ -37,6 +37,9 @@ const SEND_BATCH: u32 = 32;
 /// under a steady stream of bookings sending keeps pace with dispatching instead of waiting
 /// for the stream to stop.
 const SEND_BATCHES_PER_ROUND: usize = 4;
+/// Webhook deliveries claimed and posted at once: an event goes to every webhook that wants
+/// it, so a batch of events makes several times as many deliveries as mails.
+const POST_BATCH: u32 = 64;
 /// How long a claim lasts: well beyond a batch's SMTP time-outs, short enough that a crashed
 /// instance's messages go out within a minute or two.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
@@ -131,7 +134,7 @@ impl Worker {
             tracing::debug!(sent, failed_for_good = failed, "outbox batch done");
         }
         for _ in 0..SEND_BATCHES_PER_ROUND {
-            let claimed = self.app.claim_deliveries(SEND_BATCH, LEASE).await?;
+            let claimed = self.app.claim_deliveries(POST_BATCH, LEASE).await?;
             if claimed.is_empty() {
                 break;
             }

@@ -168,6 +168,52 @@ pub async fn record(w: &mut Writer, tried: &Tried) -> Result<(), StoreError> {
     .map(drop)
 }
 
+static MARK_SUCCEEDED: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, \
+         claimed_until = NULL WHERE status = 'pending' AND id IN (",
+        "{}",
+        ", ",
+        ")",
+        1,
+    )
+});
+
+static LOG_TRIES: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, response_status, error, \
+         duration_ms, next_attempt_at) VALUES ",
+        "({}, {}, {}, {}, {}, {}, {})",
+        ", ",
+        "",
+        1,
+    )
+});
+
+/// Logs tries that succeeded and marks their deliveries done, a few statements for the lot
+/// (the common case under load, so it costs the single writer little).
+pub async fn record_successes(w: &mut Writer, tries: &[Tried]) -> Result<(), StoreError> {
+    for chunk in tries.chunks(MAX_REPEATS) {
+        let mark = chunk
+            .iter()
+            .fold(MARK_SUCCEEDED.query(chunk.len()), |q, t| {
+                q.bind(t.delivery_id)
+            });
+        w.execute(mark).await?;
+        let log = chunk.iter().fold(LOG_TRIES.query(chunk.len()), |q, t| {
+            q.bind(new_id())
+                .bind(t.delivery_id)
+                .bind(t.at)
+                .bind(t.response_status)
+                .bind(t.error.clone())
+                .bind(t.duration_ms)
+                .bind(t.next_attempt_at)
+        });
+        w.execute(log).await?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
     id: Uuid,

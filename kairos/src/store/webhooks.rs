@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Read, Row, StoreError, Writer, query};
+use super::{
+    Read, Row, StoreError, Writer, query,
+    query::{MAX_REPEATS, Repeated, repeated_texts},
+};
 use crate::domain::webhook::Webhook;
 
 /// A webhook as it is first saved.
@@ -252,16 +255,25 @@ pub async fn rotate(
     by_id(w, owner_id, id).await?.ok_or(StoreError::NotFound)
 }
 
-/// A try succeeded: the failing streak is over.
-pub async fn succeeded(w: &mut Writer, id: Uuid) -> Result<(), StoreError> {
-    w.execute(
-        query(
-            "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
-        )
-        .bind(id),
+static SUCCEEDED: Repeated = Repeated::new(|| {
+    repeated_texts(
+        "UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (",
+        "{}",
+        ", ",
+        ")",
+        1,
     )
-    .await
-    .map(drop)
+});
+
+/// Tries to these webhooks succeeded: their failing streaks are over.
+pub async fn succeeded(w: &mut Writer, ids: &[Uuid]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(MAX_REPEATS) {
+        let update = chunk
+            .iter()
+            .fold(SUCCEEDED.query(chunk.len()), |q, id| q.bind(*id));
+        w.execute(update).await?;
+    }
+    Ok(())
 }
 
 /// A try failed at `now`: the streak starts if it had not. Answers since when it has failed.
