@@ -10,7 +10,7 @@ use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Answer, Class, Login, Reply, TestApp, WebhookReceiver, id_of, on_both_backends_with,
+    Answer, Class, Delivered, Login, Reply, TestApp, WebhookReceiver, id_of, on_both_backends_with,
 };
 
 on_both_backends_with!(loopback_allowed =>
@@ -58,6 +58,26 @@ pub async fn deliveries(app: &TestApp, owner: &Login, hook: &Value) -> Vec<Value
             id_of(hook)
         ))
         .await
+}
+
+/// With `KAIROS_WEBHOOK_SAMPLE=path` (as `.ci/run` sets it), writes the delivery and its secret
+/// to `path-{backend}.json`, for the Python library of the specification to verify as well.
+fn keep_sample(app: &TestApp, secret: &str, delivered: &Delivered) {
+    let Ok(path) = std::env::var("KAIROS_WEBHOOK_SAMPLE") else {
+        return;
+    };
+    let headers: serde_json::Map<String, Value> =
+        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .into_iter()
+            .map(|name| (name.to_owned(), Value::from(delivered.header(name))))
+            .collect();
+    let sample = json!({
+        "secret": secret,
+        "headers": headers,
+        "body": String::from_utf8(delivered.body.to_vec()).unwrap(),
+    });
+    let file = format!("{path}-{:?}.json", app.backend).to_lowercase();
+    std::fs::write(file, serde_json::to_vec_pretty(&sample).unwrap()).unwrap();
 }
 
 async fn a_booking_arrives_signed_and_only_at_the_webhooks_that_want_it(app: TestApp) {
@@ -116,6 +136,7 @@ async fn a_booking_arrives_signed_and_only_at_the_webhooks_that_want_it(app: Tes
     );
     let ours = delivered.iter().find(|d| d.path == "/p").unwrap();
     assert!(verifies(&secret, &ours.headers, &ours.body));
+    keep_sample(&app, &secret, ours);
     assert_eq!(ours.header("content-type"), "application/json");
     assert!(ours.header("user-agent").starts_with("Kairos/"));
     let body = ours.json();
