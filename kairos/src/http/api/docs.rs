@@ -39,8 +39,12 @@ use crate::{domain::FieldError, http::problem::Problem};
         (name = "bookings", description = "Booking, cancelling, moving and completing"),
         (name = "schedule", description = "Schedules and the iCalendar feed"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks v1): a provider's \
-            get its own services' events, an admin's every event; deliveries are retried for \
-            about three days and logged"),
+            get its own services' events, an admin's every event, from the moment the webhook \
+            is added. Only a 2xx within 10 s succeeds (redirects are not followed); retries \
+            after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (longer if \
+            `Retry-After` asks, at most 24 h); 410 turns the webhook off, and so do three days \
+            of failures (its owner is mailed). URLs into loopback, private, link-local and \
+            similar networks are refused (`webhook_url_blocked`)."),
     )
 )]
 pub struct ApiDoc;
