@@ -76,7 +76,8 @@ fn keep_sample(app: &TestApp, secret: &str, delivered: &Delivered) {
         "headers": headers,
         "body": String::from_utf8(delivered.body.to_vec()).unwrap(),
     });
-    let file = format!("{path}-{:?}.json", app.backend).to_lowercase();
+    let backend = format!("{:?}", app.backend).to_lowercase();
+    let file = format!("{path}-{backend}.json");
     std::fs::write(file, serde_json::to_vec_pretty(&sample).unwrap()).unwrap();
 }
 
