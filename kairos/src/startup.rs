@@ -46,6 +46,10 @@ impl Application {
             Some(url) => url.clone(),
             None => format!("http://{}", listener.local_addr()?),
         };
+        // Checked when a webhook is saved (the app) and when it is sent (the client): one list.
+        let allowed = Arc::new(AllowedNetworks::new(
+            settings.webhook_allow_networks.clone(),
+        ));
         let app = App::new(
             store,
             Clock::system(),
@@ -55,9 +59,7 @@ impl Application {
         )
         .with_webhook_settings(WebhookSettings {
             seal: SecretSeal::new(&secret),
-            allowed: Arc::new(AllowedNetworks::new(
-                settings.webhook_allow_networks.clone(),
-            )),
+            allowed: Arc::clone(&allowed),
         });
         match (&settings.admin_email, &settings.admin_password) {
             (Some(email), Some(password)) => {
@@ -76,9 +78,7 @@ impl Application {
             public_url: public_url.trim_end_matches('/').to_owned(),
             host: mail_host(&public_url),
         };
-        let webhooks = WebhookClient::new(Arc::new(AllowedNetworks::new(
-            settings.webhook_allow_networks.clone(),
-        )))?;
+        let webhooks = WebhookClient::new(allowed)?;
         let outbox = Worker::new(app.clone(), mailer, letterhead, webhooks);
         let state = HttpState::new(app, settings, &secret);
         let router = http::router(state.clone());

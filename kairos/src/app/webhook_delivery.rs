@@ -14,12 +14,12 @@ use crate::{
         delivery::DeliveryStatus,
         event::Event,
         notice::WebhookNotice,
-        webhook::{ALL_EVENTS, FAILING_LIMIT, MAX_RETRY_AFTER, body, retry_delay},
+        webhook::{FAILING_LIMIT, MAX_RETRY_AFTER, Route, body, retry_delay},
     },
     store::{
         StoreError, Writer, accounts,
         deliveries::{self, Claimed, NewDelivery, Tried},
-        webhooks::{self, RouteRow},
+        webhooks,
     },
 };
 
@@ -58,32 +58,22 @@ impl DeliveryTry {
     }
 }
 
-/// The deliveries a batch of events makes: each event to each enabled webhook that wants it, an
-/// admin's getting every event and a provider's those of its own services, from the moment the
-/// webhook was added (an event still waiting when it was added is not its business).
-pub(super) fn webhook_deliveries(events: &[Event], routes: &[RouteRow]) -> Vec<NewDelivery> {
-    let mut made = Vec::new();
-    for route in routes {
-        let Ok(wanted) = serde_json::from_str::<Vec<String>>(&route.events) else {
-            continue;
-        };
-        for event in events {
-            let kind = event.kind.as_str();
-            let theirs = route.owner_is_admin || event.subject.provider_id == Some(route.owner_id);
-            if theirs
-                && event.occurred_at >= route.created_at
-                && wanted.iter().any(|e| e == ALL_EVENTS || e == kind)
-            {
-                made.push(NewDelivery {
-                    webhook_id: route.id,
+/// The deliveries a batch of events makes: each event to each enabled webhook that takes it.
+pub(super) fn webhook_deliveries(events: &[Event], routes: &[Route]) -> Vec<NewDelivery> {
+    routes
+        .iter()
+        .flat_map(|route| {
+            events
+                .iter()
+                .filter(|event| route.takes(event))
+                .map(|event| NewDelivery {
+                    webhook_id: route.webhook_id,
                     event_id: event.id,
-                    event_type: kind.to_owned(),
-                    body: body(kind, event.occurred_at, &event.data),
-                });
-            }
-        }
-    }
-    made
+                    event_type: event.kind.as_str().to_owned(),
+                    body: body(event.kind.as_str(), event.occurred_at, &event.data),
+                })
+        })
+        .collect()
 }
 
 impl App {

@@ -10,7 +10,11 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{FieldError, event::EventType, has_nul};
+use super::{
+    FieldError,
+    event::{Event, EventType},
+    has_nul,
+};
 
 /// Every event (the other entry `events` may hold).
 pub const ALL_EVENTS: &str = "*";
@@ -41,14 +45,28 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
-impl Webhook {
-    /// Whether an event of this type goes to this webhook.
-    pub fn wants(&self, event_type: &str) -> bool {
-        self.enabled
-            && self
-                .events
-                .iter()
-                .any(|e| e == ALL_EVENTS || e == event_type)
+/// An enabled webhook as events are routed to it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub webhook_id: Uuid,
+    pub owner_id: Uuid,
+    /// An admin's webhooks get every service's events.
+    pub owner_is_admin: bool,
+    pub events: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Route {
+    /// Whether the event goes to this webhook: one of its owner's (a provider's own services;
+    /// an admin's, any), of a type it asked for, and from the moment it was added (an event
+    /// still waiting when it was added is not its business).
+    pub fn takes(&self, event: &Event) -> bool {
+        let theirs = self.owner_is_admin || event.subject.provider_id == Some(self.owner_id);
+        let wanted = self
+            .events
+            .iter()
+            .any(|e| e == ALL_EVENTS || e == event.kind.as_str());
+        theirs && wanted && event.occurred_at >= self.created_at
     }
 }
 
@@ -122,13 +140,6 @@ pub fn secret_text(key: &[u8]) -> String {
     format!("whsec_{}", STANDARD.encode(key))
 }
 
-/// The key bytes of a `whsec_` secret.
-pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
-    STANDARD
-        .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-        .ok()
-}
-
 /// The `webhook-signature` of one delivery: `v1,` and the base64 HMAC-SHA256 of
 /// `{id}.{timestamp}.{body}` with each key, space-separated (the newest first).
 pub fn signature(keys: &[Vec<u8>], id: &str, timestamp: i64, body: &str) -> String {
@@ -199,7 +210,7 @@ mod tests {
     #[test]
     fn the_signature_is_the_standard_webhooks_example() {
         // The example of the Standard Webhooks specification.
-        let key = secret_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let key = STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
         assert_eq!(
             signature(&[key], id, 1_614_265_330, r#"{"test": 2432232314}"#),

@@ -8,7 +8,7 @@ use super::{
     Read, Row, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
 };
-use crate::domain::webhook::Webhook;
+use crate::domain::webhook::{Route, Webhook};
 
 /// A webhook as it is first saved.
 #[derive(Debug, Clone)]
@@ -146,19 +146,34 @@ pub async fn of_owner(
     Ok(rows.into_iter().map(|k| k.webhook).collect())
 }
 
-/// A webhook that events go to, and whether its owner is an admin (who gets every event).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RouteRow {
-    pub id: Uuid,
-    pub owner_id: Uuid,
-    pub events: String,
-    pub owner_is_admin: bool,
-    pub created_at: DateTime<Utc>,
+#[derive(sqlx::FromRow)]
+struct RouteRow {
+    id: Uuid,
+    owner_id: Uuid,
+    events: String,
+    owner_is_admin: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl Row for RouteRow {
+    type Value = Route;
+
+    fn value(self) -> Result<Route, StoreError> {
+        let events = serde_json::from_str(&self.events)
+            .map_err(|_| super::corrupt(&format!("events of webhook {}", self.id)))?;
+        Ok(Route {
+            webhook_id: self.id,
+            owner_id: self.owner_id,
+            owner_is_admin: self.owner_is_admin,
+            events,
+            created_at: self.created_at,
+        })
+    }
 }
 
 /// Every enabled webhook, for routing events.
-pub async fn enabled(r: &mut impl Read) -> Result<Vec<RouteRow>, StoreError> {
-    r.fetch_all(query(
+pub async fn enabled(r: &mut impl Read) -> Result<Vec<Route>, StoreError> {
+    r.fetch_values::<RouteRow>(query(
         "SELECT w.id, w.owner_id, w.events, u.role = 'admin' AS owner_is_admin, w.created_at \
          FROM webhooks w JOIN users u ON u.id = w.owner_id WHERE w.enabled",
     ))

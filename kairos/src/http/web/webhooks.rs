@@ -94,6 +94,16 @@ struct NewWebhookForm {
     description: Option<String>,
 }
 
+impl NewWebhookForm {
+    /// An empty form, for every event.
+    fn blank() -> Self {
+        Self {
+            events: "*".to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct DoneQuery {
     done: Option<String>,
@@ -112,14 +122,10 @@ async fn page(
         Some("deleted") => Some("Deleted."),
         _ => None,
     };
-    let form = NewWebhookForm {
-        events: "*".to_owned(),
-        ..NewWebhookForm::default()
-    };
     let shown = Shown {
         notice: notice.map(str::to_owned),
         secret: None,
-        form,
+        form: NewWebhookForm::blank(),
         errors: FormErrors::default(),
     };
     draw(&state, &viewer, user_id, StatusCode::OK, shown).await
@@ -182,10 +188,7 @@ async fn with_secret(
     let shown = Shown {
         notice: Some(notice.to_owned()),
         secret: Some((made.webhook.id, made.secret)),
-        form: NewWebhookForm {
-            events: "*".to_owned(),
-            ..NewWebhookForm::default()
-        },
+        form: NewWebhookForm::blank(),
         errors: FormErrors::default(),
     };
     draw(state, viewer, user_id, StatusCode::OK, shown).await
