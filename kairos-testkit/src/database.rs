@@ -115,6 +115,13 @@ impl TestDb {
             .expect("query")
     }
 
+    pub async fn all<R: Record + 'static>(&self, query: Query) -> Vec<R> {
+        self.store
+            .read(move |r| r.fetch_all(query).boxed())
+            .await
+            .expect("query")
+    }
+
     pub async fn count(&self, query: Query) -> i64 {
         self.one::<(i64,)>(query).await.0
     }

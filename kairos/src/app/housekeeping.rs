@@ -1,5 +1,5 @@
-//! Housekeeping: complete the bookings of sessions that have ended, and forget stale login
-//! failures and idempotency keys. Safe to run on several instances at once: each change is a
+//! Housekeeping: complete the bookings of sessions that have ended, end the waitlists of
+//! sessions that can no longer be booked, and forget stale login failures and idempotency keys. Safe to run on several instances at once: each change is a
 //! conditional update that happens once.
 
 use futures_util::FutureExt;
@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 use super::{App, AppError};
 use crate::{
     domain::event::Event,
-    store::{bookings, events, idempotency},
+    store::{bookings, events, idempotency, waitlist},
 };
 
 impl App {
@@ -31,6 +31,16 @@ impl App {
             tracing::info!(
                 completed,
                 "completed the bookings of sessions that have ended"
+            );
+        }
+        let ended = self
+            .store
+            .write(move |w| waitlist::end_closed(w, now).boxed())
+            .await?;
+        if ended > 0 {
+            tracing::info!(
+                ended,
+                "ended the waitlists of sessions that closed for booking"
             );
         }
         self.purge_login_failures().await?;

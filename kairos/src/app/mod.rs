@@ -26,6 +26,7 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 pub mod tokens;
+mod waitlist;
 mod webhook_delivery;
 mod webhooks;
 
@@ -50,6 +51,7 @@ pub use service_types::{
     SessionsShown,
 };
 pub use sessions::{CancelledSession, NewSessions, SessionEdit};
+pub use waitlist::JoinRequest;
 pub use webhook_delivery::{DeliveryTry, OutgoingDelivery};
 pub use webhooks::{WebhookInput, WebhookPatch, WebhookSettings};
 

@@ -44,6 +44,9 @@ macro_rules! service_fields {
             /// each 1 to 43,200; `[]` for none). Default `[1440]`.
             #[schema(schema_with = super::schema::reminder_minutes)]
             pub reminder_minutes: Option<Vec<i64>>,
+            /// Whether customers may wait for a place in a full session. Default true; turning
+            /// it off ends the lists of its sessions.
+            pub waitlist_enabled: Option<bool>,
         }
 
         impl $name {
@@ -59,6 +62,7 @@ macro_rules! service_fields {
                     booking_notice_minutes: self.booking_notice_minutes,
                     cancellation_notice_minutes: self.cancellation_notice_minutes,
                     reminder_minutes: self.reminder_minutes,
+                    waitlist_enabled: self.waitlist_enabled,
                 }
             }
         }

@@ -285,3 +285,45 @@ async fn notes_over_the_limit_are_refused_not_cut() {
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn housekeeping_ends_the_lists_of_sessions_closed_for_booking() {
+    let (w, _provider, ann, session) = story(3, 60).await;
+    let bea = w.signed_in(Role::Customer).await;
+    let cid = w.signed_in(Role::Customer).await;
+    w.book(&ann, session).await.expect("book");
+    w.book(&bea, session).await.expect("book");
+    let request = super::JoinRequest {
+        session_id: session,
+    };
+    let entry = w
+        .app
+        .join_waitlist(&cid, cid.id(), request)
+        .await
+        .expect("join");
+    assert_eq!(entry.position, 1);
+    let entries = || async {
+        let count = crate::store::query("SELECT COUNT(*) FROM waitlist_entries");
+        let (n,): (i64,) = w
+            .app
+            .store
+            .read(move |r| Box::pin(async move { crate::store::Read::fetch_one(r, count).await }))
+            .await
+            .expect("count");
+        n
+    };
+    w.app.housekeeping().await.expect("sweep");
+    assert_eq!(entries().await, 1, "still open: the list stays");
+
+    // Bookings close an hour before the start: the list is no longer shown, and the pass ends it.
+    w.app.clock().advance(Duration::minutes(121));
+    let cid = w.again(&cid).await;
+    let shown = w
+        .app
+        .waitlist(&cid, cid.id(), &PageRequest::default())
+        .await
+        .expect("list");
+    assert!(shown.items.is_empty());
+    w.app.housekeeping().await.expect("sweep");
+    assert_eq!(entries().await, 0, "ended");
+}

@@ -127,21 +127,34 @@ pub fn check_bookable(session: &Bookable, booker: Uuid, now: DateTime<Utc>) -> R
     if session.provider_id == booker {
         return Err(Refusal::OwnService);
     }
-    if session.service_status != ServiceStatus::Published {
-        return Err(Refusal::ServiceNotPublished);
+    session.check_open(now)
+}
+
+impl Bookable {
+    /// Whether anyone may take a place in the session now: the session's side of
+    /// [`check_bookable`]. A waitlist is served while this holds, and ends when it stops.
+    pub fn check_open(&self, now: DateTime<Utc>) -> Result<(), Refusal> {
+        if self.service_status != ServiceStatus::Published {
+            return Err(Refusal::ServiceNotPublished);
+        }
+        if self.session_status == SessionStatus::Cancelled {
+            return Err(Refusal::SessionCancelled);
+        }
+        if self.starts_at <= now {
+            return Err(Refusal::SessionStarted);
+        }
+        if self.closes_at() < now {
+            return Err(Refusal::BookingNotice {
+                minutes: self.booking_notice_minutes,
+            });
+        }
+        Ok(())
     }
-    if session.session_status == SessionStatus::Cancelled {
-        return Err(Refusal::SessionCancelled);
+
+    /// The last moment a place can be taken: the start less the booking notice.
+    pub fn closes_at(&self) -> DateTime<Utc> {
+        self.starts_at - Duration::minutes(self.booking_notice_minutes)
     }
-    if session.starts_at <= now {
-        return Err(Refusal::SessionStarted);
-    }
-    if session.starts_at - Duration::minutes(session.booking_notice_minutes) < now {
-        return Err(Refusal::BookingNotice {
-            minutes: session.booking_notice_minutes,
-        });
-    }
-    Ok(())
 }
 
 /// Whether a customer may still cancel or move away from a session starting at `starts_at`.

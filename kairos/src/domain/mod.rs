@@ -19,6 +19,7 @@ pub mod schedule;
 pub mod service;
 pub mod session;
 pub mod user;
+pub mod waitlist;
 pub mod webhook;
 
 /// A problem with one field of a request, reported back next to that field.

@@ -40,6 +40,9 @@ pub enum Refusal {
     MessageNotFailed,
     WebhookUrlBlocked { reason: &'static str },
     WebhookDisabled,
+    SessionNotFull,
+    AlreadyWaiting,
+    WaitlistDisabled,
 }
 
 impl Refusal {
@@ -70,6 +73,9 @@ impl Refusal {
             Refusal::MessageNotFailed => "message_not_failed",
             Refusal::WebhookUrlBlocked { .. } => "webhook_url_blocked",
             Refusal::WebhookDisabled => "webhook_disabled",
+            Refusal::SessionNotFull => "session_not_full",
+            Refusal::AlreadyWaiting => "already_waiting",
+            Refusal::WaitlistDisabled => "waitlist_disabled",
         }
     }
 
@@ -92,7 +98,10 @@ impl Refusal {
             | Refusal::SessionEnded
             | Refusal::CannotDemoteSelf
             | Refusal::MessageNotFailed
-            | Refusal::WebhookDisabled => RefusalKind::Conflict,
+            | Refusal::WebhookDisabled
+            | Refusal::SessionNotFull
+            | Refusal::AlreadyWaiting
+            | Refusal::WaitlistDisabled => RefusalKind::Conflict,
             // The caller may not do this to this thing, whatever its state.
             Refusal::OwnService | Refusal::ProviderOnly | Refusal::CustomerOnly => {
                 RefusalKind::NotAllowed
@@ -157,6 +166,11 @@ impl Refusal {
             Refusal::WebhookDisabled => {
                 "The webhook is disabled; enable it first (PATCH with `enabled: true`).".into()
             }
+            Refusal::SessionNotFull => {
+                "The session has free places: book one instead of waiting.".into()
+            }
+            Refusal::AlreadyWaiting => "You are already on this session's waitlist.".into(),
+            Refusal::WaitlistDisabled => "This service has no waitlist.".into(),
             Refusal::WebhookUrlBlocked { reason } => format!(
                 "Webhooks may not be sent to this address ({reason}); an operator can allow a \
                  network with --webhook-allow-networks."

@@ -64,6 +64,8 @@ pub struct Service {
     /// entry (at most 3, each 1 to 43,200); `[]` for none.
     #[schema(max_items = 3, example = json!([1440, 60]))]
     pub reminder_minutes: Vec<i64>,
+    /// Whether customers may wait for a place in a full session (default true).
+    pub waitlist_enabled: bool,
     pub created_at: DateTime<Utc>,
     /// Edits compare it, so two editors at once cannot overwrite each other unseen.
     pub updated_at: DateTime<Utc>,
@@ -94,6 +96,7 @@ pub struct ServiceSpec {
     pub booking_notice_minutes: i64,
     pub cancellation_notice_minutes: i64,
     pub reminder_minutes: Vec<i64>,
+    pub waitlist_enabled: bool,
 }
 
 /// Changes to some of a service's fields; absent fields keep their value.
@@ -108,6 +111,7 @@ pub struct ServiceChanges {
     pub booking_notice_minutes: Option<i64>,
     pub cancellation_notice_minutes: Option<i64>,
     pub reminder_minutes: Option<Vec<i64>>,
+    pub waitlist_enabled: Option<bool>,
 }
 
 pub const NAME_MAX: usize = 120;
@@ -136,6 +140,7 @@ impl ServiceSpec {
             booking_notice_minutes: 0,
             cancellation_notice_minutes: 0,
             reminder_minutes: vec![DEFAULT_REMINDER_MINUTES],
+            waitlist_enabled: true,
         }
     }
 
@@ -150,6 +155,7 @@ impl ServiceSpec {
             booking_notice_minutes: service.booking_notice_minutes,
             cancellation_notice_minutes: service.cancellation_notice_minutes,
             reminder_minutes: service.reminder_minutes.clone(),
+            waitlist_enabled: service.waitlist_enabled,
         }
     }
 
@@ -175,6 +181,7 @@ impl ServiceSpec {
                 .cancellation_notice_minutes
                 .unwrap_or(self.cancellation_notice_minutes),
             reminder_minutes: changes.reminder_minutes.unwrap_or(self.reminder_minutes),
+            waitlist_enabled: changes.waitlist_enabled.unwrap_or(self.waitlist_enabled),
         };
         let mut errors = Vec::new();
         let mut check = |ok: bool, field: &str, message: String| {
@@ -366,6 +373,16 @@ pub fn template_fields() -> Vec<TemplateField> {
             max_length: Some(REMINDERS_MAX),
             description: "Minutes before the start at which each booking is reminded by mail \
                           (at most 3; [] for none)",
+        },
+        TemplateField {
+            name: "waitlistEnabled",
+            kind: "boolean",
+            required: false,
+            default: d.waitlist_enabled.into(),
+            minimum: None,
+            maximum: None,
+            max_length: None,
+            description: "Whether customers may wait for a place in a full session",
         },
     ]
 }

@@ -44,6 +44,8 @@ pub struct Session {
     /// Live (pending or completed) bookings.
     pub booked: i64,
     pub spots_left: i64,
+    /// How many wait for a place (see the waitlist routes).
+    pub waiting: i64,
     /// Lines for those who come (what to bring, which door).
     pub additional_information: Vec<String>,
     pub status: SessionStatus,

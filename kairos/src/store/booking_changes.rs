@@ -1,6 +1,6 @@
 //! A booking changed after it was made: moved to another session of its service, its notes
 //! edited, or marked Completed. Locks in the order `bookings.rs` states: booking, then sessions
-//! in id order.
+//! in id order, and the booking is put in its new session only once that session is held.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -92,33 +92,46 @@ async fn move_booking(
         return Err(StoreError::Refused(Refusal::DifferentService));
     }
     check_bookable(&new.bookable()?, booking.user_id, now).map_err(StoreError::Refused)?;
-    let moved = w
+    // Holds the booking (still pending, still where it was) before any session.
+    let held = w
         .execute(
             query(
-                "UPDATE bookings SET session_id = $2, sequence = sequence + 1, updated_at = $3 \
-                 WHERE id = $1 AND status = 'Pending' AND session_id = $4",
+                "UPDATE bookings SET sequence = sequence + 1, updated_at = $2 \
+                 WHERE id = $1 AND status = 'Pending' AND session_id = $3",
             )
             .bind(booking.id)
-            .bind(new_session)
             .bind(now)
             .bind(old_session),
         )
-        .await
-        .map_err(on_violation(
-            Constraint::BookingsOneLivePerUser,
-            StoreError::Refused(Refusal::AlreadyBooked),
-        ))?;
-    if moved == 0 {
+        .await?;
+    if held == 0 {
         return Err(StoreError::Refused(Refusal::EditConflict));
     }
     // Sessions in id order, whichever way the booking moves.
+    let user = booking.user_id;
     if new_session < old_session {
-        take_seat(w, new_session, now).await?;
+        take_seat(w, new_session, user, now).await?;
+        put_in(w, booking.id, new_session).await?;
         release_seats(w, &[(booking.id, old_session)], now).await
     } else {
         release_seats(w, &[(booking.id, old_session)], now).await?;
-        take_seat(w, new_session, now).await
+        take_seat(w, new_session, user, now).await?;
+        put_in(w, booking.id, new_session).await
     }
+}
+
+async fn put_in(w: &mut Writer, booking_id: Uuid, session_id: Uuid) -> Result<(), StoreError> {
+    w.execute(
+        query("UPDATE bookings SET session_id = $2 WHERE id = $1")
+            .bind(booking_id)
+            .bind(session_id),
+    )
+    .await
+    .map_err(on_violation(
+        Constraint::BookingsOneLivePerUser,
+        StoreError::Refused(Refusal::AlreadyBooked),
+    ))?;
+    Ok(())
 }
 
 /// Marks a pending booking Completed (a cancelled one is [`Refusal::BookingCancelled`]).

@@ -5,7 +5,9 @@
 //! counter (`booked < capacity`) in the same transaction as the booking row, whose partial unique
 //! index allows one live booking per user and session; a `CHECK` on the counter backs both.
 //! Rows are always locked booking first, then sessions in id order, so PostgreSQL transactions
-//! cannot deadlock on each other.
+//! cannot deadlock on each other; a new booking (or one moved in) is written only once its
+//! session's row is held, so a waitlist promotion writing one cannot wait on it either.
+//! Freeing a place fills it from the session's waitlist in the same transaction (`waitlist.rs`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -131,7 +133,7 @@ pub(super) struct Target {
     service_status: String,
     booking_notice_minutes: i64,
     pub(super) cancellation_notice_minutes: i64,
-    provider_id: Uuid,
+    pub(super) provider_id: Uuid,
 }
 
 impl Target {
@@ -162,25 +164,27 @@ pub(super) async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, S
     .ok_or(StoreError::NotFound)
 }
 
-/// Takes one place in a session, or fails with [`Refusal::SessionFull`] (or
-/// [`Refusal::SessionCancelled`] if it was cancelled meanwhile).
+/// Takes one place in a session for the user, who leaves its waitlist if they were on it, or
+/// fails with [`Refusal::SessionFull`] (or [`Refusal::SessionCancelled`] if it was cancelled
+/// meanwhile).
 pub(super) async fn take_seat(
     w: &mut Writer,
     session_id: Uuid,
+    user_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let taken = w
-        .execute(
+    let taken: Option<(i64,)> = w
+        .fetch_optional(
             query(
                 "UPDATE sessions SET booked = booked + 1, sequence = sequence + 1, updated_at = $2 \
-                 WHERE id = $1 AND booked < capacity AND status = 'scheduled'",
+                 WHERE id = $1 AND booked < capacity AND status = 'scheduled' RETURNING waiting",
             )
             .bind(session_id)
             .bind(now),
         )
         .await?;
-    if taken == 1 {
-        return Ok(());
+    if let Some((waiting,)) = taken {
+        return super::waitlist::forget_booked(w, session_id, user_id, waiting).await;
     }
     let (status,): (String,) = w
         .fetch_one(query("SELECT status FROM sessions WHERE id = $1").bind(session_id))
@@ -229,6 +233,13 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         .ok_or(StoreError::NotFound)?;
     let target = &found.target;
     check_bookable(&target.bookable()?, new.user_id, new.now).map_err(StoreError::Refused)?;
+    // The session's row before the booking's (see the top of this file).
+    if let Err(refused) = take_seat(w, new.session_id, new.user_id, new.now).await {
+        if holds_live(w, new.session_id, new.user_id).await? {
+            return Err(StoreError::Refused(Refusal::AlreadyBooked));
+        }
+        return Err(refused);
+    }
     w.execute(
         query(
             "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
@@ -248,18 +259,8 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         Constraint::BookingsOneLivePerUser,
         StoreError::Refused(Refusal::AlreadyBooked),
     ))?;
-    take_seat(w, new.session_id, new.now).await?;
     if !found.subscribed {
-        w.execute(
-            query(
-                "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_id, service_id) DO NOTHING",
-            )
-            .bind(new.user_id)
-            .bind(target.service_id)
-            .bind(new.now),
-        )
-        .await?;
+        subscribe(w, new.user_id, target.service_id, new.now).await?;
     }
     // The booking as it now is, from what was read above: no need to read it back.
     let booking = Booking {
@@ -287,6 +288,45 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         sequence: 0,
     };
     Ok(booking)
+}
+
+/// Whether the user holds a live (pending or completed) booking of the session.
+pub(super) async fn holds_live(
+    w: &mut Writer,
+    session_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, StoreError> {
+    let (live,): (i64,) = w
+        .fetch_one(
+            query(
+                "SELECT COUNT(*) FROM bookings WHERE session_id = $1 AND user_id = $2 \
+                 AND status <> 'Cancelled'",
+            )
+            .bind(session_id)
+            .bind(user_id),
+        )
+        .await?;
+    Ok(live > 0)
+}
+
+/// Subscribes the user to the service (booking does, so they hear of its new sessions).
+pub(super) async fn subscribe(
+    w: &mut Writer,
+    user_id: Uuid,
+    service_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    w.execute(
+        query(
+            "INSERT INTO subscriptions (user_id, service_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, service_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(service_id)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Cancels a pending booking and frees its place. Cancelling a cancelled booking changes

@@ -27,6 +27,7 @@ pub mod schedule;
 pub mod services;
 pub mod sessions;
 pub mod sqlite;
+pub mod waitlist;
 pub mod webhooks;
 
 use std::{path::Path, sync::Arc};
@@ -244,6 +245,7 @@ pub enum Constraint {
     UsersEmailKey,
     BookingsOneLivePerUser,
     SessionsCapacity,
+    WaitlistOnePerUser,
 }
 
 impl Constraint {
@@ -263,6 +265,11 @@ impl Constraint {
             Constraint::SessionsCapacity,
             "sessions_capacity",
             "sessions_capacity",
+        ),
+        (
+            Constraint::WaitlistOnePerUser,
+            "waitlist_entries_one_per_user",
+            "waitlist_entries.session_id, waitlist_entries.user_id",
         ),
     ];
 

@@ -148,7 +148,7 @@ pub async fn provider_schedule(
         .fetch_all(
             query(
                 "SELECT s.id, s.service_id, s.starts_at, s.ends_at, s.location, s.capacity, \
-                 s.booked, s.additional_information, s.status, s.cancellation_reason, \
+                 s.booked, s.waiting, s.additional_information, s.status, s.cancellation_reason, \
                  svc.name AS service_name, svc.time_zone FROM sessions s \
                  JOIN services svc ON svc.id = s.service_id \
                  WHERE svc.provider_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \

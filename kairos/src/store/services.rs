@@ -35,7 +35,7 @@ macro_rules! service_columns {
     () => {
         "id, provider_id, name, description, duration_minutes, capacity, location, time_zone, \
          status, booking_notice_minutes, cancellation_notice_minutes, reminder_minutes, \
-         created_at, updated_at, published_at"
+         waitlist_enabled, created_at, updated_at, published_at"
     };
 }
 pub(crate) use service_columns;
@@ -55,6 +55,7 @@ pub(crate) struct ServiceRow {
     cancellation_notice_minutes: i64,
     /// A JSON array of minutes.
     reminder_minutes: String,
+    waitlist_enabled: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     published_at: Option<DateTime<Utc>>,
@@ -80,6 +81,7 @@ impl Row for ServiceRow {
             cancellation_notice_minutes: self.cancellation_notice_minutes,
             reminder_minutes: serde_json::from_str(&self.reminder_minutes)
                 .map_err(|_| super::corrupt("reminder minutes"))?,
+            waitlist_enabled: self.waitlist_enabled,
             created_at: self.created_at,
             updated_at: self.updated_at,
             published_at: self.published_at,
@@ -165,8 +167,9 @@ pub async fn insert(
     let insert = query(concat!(
         "INSERT INTO services (id, provider_id, name, description, duration_minutes, capacity, \
          location, time_zone, booking_notice_minutes, cancellation_notice_minutes, \
-         reminder_minutes, status, created_at, updated_at, published_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14) RETURNING ",
+         reminder_minutes, waitlist_enabled, status, created_at, updated_at, published_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) \
+         RETURNING ",
         service_columns!()
     ))
     .bind(id)
@@ -179,7 +182,7 @@ pub async fn insert(
 }
 
 /// Binds a spec's fields in the order the statements name them: name, description, duration,
-/// capacity, location, time zone, booking notice, cancellation notice, reminders.
+/// capacity, location, time zone, booking notice, cancellation notice, reminders, waitlist.
 fn with_spec(query: Query, spec: ServiceSpec) -> Query {
     let reminders = minutes_json(&spec.reminder_minutes);
     query
@@ -192,6 +195,7 @@ fn with_spec(query: Query, spec: ServiceSpec) -> Query {
         .bind(spec.booking_notice_minutes)
         .bind(spec.cancellation_notice_minutes)
         .bind(reminders)
+        .bind(spec.waitlist_enabled)
 }
 
 fn minutes_json(minutes: &[i64]) -> String {
@@ -213,12 +217,12 @@ pub async fn update(
     let update = query(concat!(
         "UPDATE services SET name = $2, description = $3, duration_minutes = $4, \
          capacity = $5, location = $6, time_zone = $7, booking_notice_minutes = $8, \
-         cancellation_notice_minutes = $9, reminder_minutes = $10, \
-         status = COALESCE($11, status), \
-         published_at = CASE WHEN $12 AND published_at IS NULL THEN $13 \
+         cancellation_notice_minutes = $9, reminder_minutes = $10, waitlist_enabled = $11, \
+         status = COALESCE($12, status), \
+         published_at = CASE WHEN $13 AND published_at IS NULL THEN $14 \
                         ELSE published_at END, \
-         updated_at = $13 \
-         WHERE id = $1 AND updated_at = $14 AND status <> 'archived' RETURNING ",
+         updated_at = $14 \
+         WHERE id = $1 AND updated_at = $15 AND status <> 'archived' RETURNING ",
         service_columns!()
     ))
     .bind(id);
@@ -229,7 +233,13 @@ pub async fn update(
         .bind(expected_updated_at);
     let row = w.fetch_optional::<ServiceRow>(update).await?;
     match row {
-        Some(row) => row.value(),
+        Some(row) => {
+            let service = row.value()?;
+            if !service.waitlist_enabled {
+                super::waitlist::end_of_service(w, id).await?;
+            }
+            Ok(service)
+        }
         None => match by_id(w, id).await? {
             None => Err(StoreError::NotFound),
             Some(current) if current.status == ServiceStatus::Archived => {
@@ -253,6 +263,7 @@ pub async fn withdraw(
         .fetch_one(query("SELECT COUNT(*) FROM bookings WHERE service_id = $1").bind(id))
         .await?;
     if bookings == 0 {
+        super::waitlist::end_of_service(w, id).await?;
         w.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))
             .await?;
         w.execute(query("DELETE FROM sessions WHERE service_id = $1").bind(id))
@@ -320,23 +331,28 @@ pub async fn withdraw(
     })
 }
 
-/// Gives back one seat per cancelled booking, in the session each was for: `freed` holds
-/// (booking, session) pairs, as the cancelling statements return them.
+/// Gives back one seat per cancelled booking, in the session each was for (`freed` holds
+/// (booking, session) pairs, as the cancelling statements return them), and fills it from the
+/// session's waitlist at once, before anyone else can take it.
 pub(crate) async fn release_seats(
     w: &mut Writer,
     freed: &[(Uuid, Uuid)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for &(_, session_id) in freed {
-        w.execute(
-            query(
-                "UPDATE sessions SET booked = booked - 1, sequence = sequence + 1, \
-                 updated_at = $2 WHERE id = $1",
+        let (waiting,): (i64,) = w
+            .fetch_one(
+                query(
+                    "UPDATE sessions SET booked = booked - 1, sequence = sequence + 1, \
+                     updated_at = $2 WHERE id = $1 RETURNING waiting",
+                )
+                .bind(session_id)
+                .bind(now),
             )
-            .bind(session_id)
-            .bind(now),
-        )
-        .await?;
+            .await?;
+        if waiting > 0 {
+            super::waitlist::fill(w, session_id, now).await?;
+        }
     }
     Ok(())
 }

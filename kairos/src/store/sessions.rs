@@ -39,7 +39,7 @@ pub struct SessionChanges {
 
 macro_rules! session_columns {
     () => {
-        "id, service_id, starts_at, ends_at, location, capacity, booked, \
+        "id, service_id, starts_at, ends_at, location, capacity, booked, waiting, \
          additional_information, status, cancellation_reason"
     };
 }
@@ -53,6 +53,7 @@ pub(crate) struct SessionRow {
     location: String,
     capacity: i64,
     booked: i64,
+    waiting: i64,
     additional_information: String,
     status: String,
     cancellation_reason: Option<String>,
@@ -79,6 +80,7 @@ impl Row for SessionRow {
             capacity: self.capacity,
             booked: self.booked,
             spots_left: (self.capacity - self.booked).max(0),
+            waiting: self.waiting,
             additional_information: information(&self.additional_information)?,
             status,
             cancellation_reason: self.cancellation_reason,
@@ -229,7 +231,14 @@ pub async fn update(
         )
         .await?;
     }
-    let session = row.value()?;
+    let mut session = row.value()?;
+    if session.waiting > 0 && session.spots_left > 0 {
+        // A capacity raised: one promotion per new place.
+        super::waitlist::fill(w, id, now).await?;
+        session = by_id(w, id)
+            .await?
+            .ok_or_else(|| StoreError::missing(format!("session {id}, just changed")))?;
+    }
     if !moved {
         return Ok(SessionUpdate {
             session,
@@ -284,6 +293,7 @@ pub async fn cancel(
         )
         .await?;
     release_seats(w, &freed, now).await?;
+    super::waitlist::end(w, id).await?;
     let session = by_id(w, id)
         .await?
         .ok_or_else(|| StoreError::missing(format!("session {id}, just cancelled")))?;

@@ -41,7 +41,8 @@ enum Kind {
 
 /// Every route once per object it can be about: the method, the path and body (with `{p}` and
 /// `{q}` the providers, `{a}` and `{b}` the customers, `{admin}`, `{s}` P's service, `{sq}` Q's,
-/// `{x}` and `{x2}` sessions of `{s}`, `{ba}` and `{bb}` A's and B's bookings in `{x}`), and who
+/// `{x}` and `{x2}` sessions of `{s}`, `{ba}` and `{bb}` A's and B's bookings in `{x}`, `{x3}`
+/// a full session of `{s}` and `{e}` A's place in its list), and who
 /// may get a 2xx; everyone else must get 401, 403 or 404. A new route joins with one line.
 #[rustfmt::skip]
 const CASES: &[(&str, &str, &str, &[Who], Kind)] = &[
@@ -135,6 +136,14 @@ const CASES: &[(&str, &str, &str, &[Who], Kind)] = &[
     ("GET", "/api/user/{p}/webhooks/{w}/deliveries", "", &[ProviderP, Admin], Looks),
     ("GET", "/api/user/{q}/webhooks/{w}/deliveries", "", &[], Looks),
     ("POST", "/api/user/{p}/webhooks/{w}/deliveries/{m}/redeliver", "", &[], Changes),
+    // The waitlist: the path's user and admins; an entry only on its owner's path.
+    ("POST", "/api/user/{a}/waitlist", r#"{"sessionId": "{x3}"}"#, &[CustomerA, Admin], Changes),
+    ("POST", "/api/user/{b}/waitlist", r#"{"sessionId": "{x3}"}"#, &[CustomerB, Admin], Changes),
+    ("GET", "/api/user/{a}/waitlist", "", &[CustomerA, Admin], Looks),
+    ("GET", "/api/user/{b}/waitlist", "", &[CustomerB, Admin], Looks),
+    ("DELETE", "/api/user/{a}/waitlist/{e}", "", &[CustomerA, Admin], Changes),
+    ("DELETE", "/api/user/{b}/waitlist/{e}", "", &[], Changes),
+    ("DELETE", "/api/user/{p}/waitlist/{e}", "", &[], Changes),
     // The calendar feed takes its token, not a bearer token.
     ("GET", "/user/{a}/schedule.ics?token=guess", "", &[], Looks),
 ];
@@ -166,6 +175,18 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let x2 = app.session(&p, &s, 48, 50).await;
     let ba = app.booked(&a, &x).await;
     let bb = app.booked(&b, &x).await;
+    // A full session A waits for: `{e}` is A's place in its list.
+    let x3 = app.session(&p, &s, 72, 1).await;
+    app.booked(&b, &x3).await;
+    let e: Value = app
+        .as_user(&a)
+        .post(
+            &format!("/api/user/{}/waitlist", a.id),
+            &json!({ "sessionId": id_of(&x3) }),
+        )
+        .await
+        .ok_json(StatusCode::CREATED)
+        .await;
     let (sid, xid, baid, bbid) = (id_of(&s), id_of(&x), id_of(&ba), id_of(&bb));
     // A's confirmation, sent: the message the outbox routes are tried on.
     app.mail.expect_mails_to(&a.email, 1).await;
@@ -199,6 +220,8 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
         ("{sq}", id_of(&sq).to_string()),
         ("{s}", sid.to_string()),
         ("{x2}", id_of(&x2).to_string()),
+        ("{x3}", id_of(&x3).to_string()),
+        ("{e}", id_of(&e).to_string()),
         ("{x}", xid.to_string()),
         ("{ba}", baid.to_string()),
         ("{bb}", bbid.to_string()),
@@ -300,7 +323,12 @@ async fn every_route_by_every_role_on_own_and_others_objects(app: TestApp) {
     let services = app.db.count(query("SELECT COUNT(*) FROM services")).await;
     assert_eq!(services, 2);
     let sessions = app.db.count(query("SELECT COUNT(*) FROM sessions")).await;
-    assert_eq!(sessions, 2);
+    assert_eq!(sessions, 3);
+    let waiting = app
+        .db
+        .count(query("SELECT COUNT(*) FROM waitlist_entries WHERE user_id = $1").bind(a.id))
+        .await;
+    assert_eq!(waiting, 1, "A still waits: no one else took A off the list");
     let (_, notes): (String, Option<String>) = app
         .db
         .one(query("SELECT status, notes FROM bookings WHERE id = $1").bind(baid))

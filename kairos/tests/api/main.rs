@@ -26,6 +26,8 @@ mod schedule;
 mod security;
 mod services;
 mod tokens;
+mod waitlist;
+mod waitlist_races;
 mod webhook_guard;
 mod webhook_pages;
 mod webhooks;

@@ -17,6 +17,7 @@ pub mod services;
 pub mod sessions;
 pub mod text_rule;
 pub mod tokens;
+pub mod waitlist;
 pub mod webhooks;
 
 use axum::{
@@ -51,6 +52,7 @@ pub fn routes() -> (Router<HttpState>, Document) {
         .merge(booking_changes::router())
         .merge(schedule::router())
         .merge(webhooks::router())
+        .merge(waitlist::router())
         .split_for_parts();
     docs::finish(&mut doc);
     (router, doc)
@@ -107,6 +109,28 @@ pub struct PageQuery {
     /// Where to continue, as given in the previous page's `Link: <...>; rel="next"`.
     #[param(pattern = r"^[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
+}
+
+/// Paging of a list ordered by a time: the cursor names a time and an id.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimePageQuery {
+    /// How many items to return: 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// Where to continue, as given in the previous page's `Link: <...>; rel="next"`.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9a-fA-F]{32}$")]
+    pub cursor: Option<String>,
+}
+
+impl From<TimePageQuery> for PageRequest {
+    fn from(query: TimePageQuery) -> Self {
+        PageRequest {
+            limit: query.limit,
+            cursor: query.cursor,
+        }
+    }
 }
 
 impl From<PageQuery> for PageRequest {

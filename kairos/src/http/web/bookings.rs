@@ -2,7 +2,7 @@
 //! its cancel, reschedule, notes and (providers) complete forms.
 
 use super::{
-    catalogue::render_service,
+    catalogue::refused_on_service,
     forms::{NotDone, answer, optional},
     prelude::*,
     view::{BookingView, SessionView},
@@ -55,20 +55,7 @@ async fn book(
             "/user/{user_id}/bookings/{}?booked=1",
             booked.booking.id
         ))),
-        Err(error) => {
-            let error = ApiError::from(error);
-            let service_id = state
-                .app
-                .session_service(form.session_id)
-                .await
-                .or_page(&viewer)?;
-            let status = error.status();
-            let message = FormErrors::from_api(error)
-                .or_page(&viewer)?
-                .general
-                .unwrap_or_default();
-            render_service(&state, Some(&viewer), service_id, Some((status, message))).await
-        }
+        Err(error) => refused_on_service(&state, &viewer, form.session_id, error).await,
     }
 }
 

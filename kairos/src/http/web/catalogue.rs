@@ -63,6 +63,9 @@ struct ServicePage {
     sessions: Vec<SessionView>,
     /// Where the booking form posts, for someone signed in who may book here.
     book_action: Option<String>,
+    /// Where the join-the-waitlist form posts, when the service has a waitlist.
+    wait_action: Option<String>,
+
     csrf: String,
     error: Option<String>,
     next: String,
@@ -74,6 +77,28 @@ async fn service_page(
     AppPath(PathId(service_id)): AppPath<PathId>,
 ) -> Result<Response, WebError> {
     render_service(&state, viewer.as_ref(), service_id, None).await
+}
+
+/// The page of the session's service, saying why what was asked of that session (booking it,
+/// joining its waitlist) was refused.
+pub async fn refused_on_service(
+    state: &HttpState,
+    viewer: &Viewer,
+    session_id: Uuid,
+    error: crate::app::AppError,
+) -> Result<Response, WebError> {
+    let error = ApiError::from(error);
+    let service_id = state
+        .app
+        .session_service(session_id)
+        .await
+        .or_page(viewer)?;
+    let status = error.status();
+    let message = FormErrors::from_api(error)
+        .or_page(viewer)?
+        .general
+        .unwrap_or_default();
+    render_service(state, Some(viewer), service_id, Some((status, message))).await
 }
 
 /// The service's page; `error` says why a booking was just refused.
@@ -98,9 +123,25 @@ pub async fn render_service(
         .await
         .map_err(shown)?
         .items;
-    let book_action = viewer
-        .filter(|v| v.id() != service.provider_id)
-        .map(|v| format!("/user/{}/book", v.id()));
+    let booker = viewer.filter(|v| v.id() != service.provider_id);
+    let book_action = booker.map(|v| format!("/user/{}/book", v.id()));
+    let wait_action = booker
+        .filter(|_| service.waitlist_enabled)
+        .map(|v| format!("/user/{}/waitlist", v.id()));
+    let mut waiting_at = Vec::new();
+    if let Some(v) = booker.filter(|_| service.waitlist_enabled) {
+        let entries = state
+            .app
+            .waitlist(&v.caller, v.id(), &PageRequest::first(SHOWN))
+            .await
+            .map_err(shown)?;
+        waiting_at = entries
+            .items
+            .iter()
+            .filter(|e| e.service_id == service.id)
+            .map(|e| (e.session_id, e.position))
+            .collect();
+    }
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -109,10 +150,17 @@ pub async fn render_service(
         nav,
         sessions: sessions
             .iter()
-            .map(|s| SessionView::of(s, &service.time_zone))
+            .map(|s| SessionView {
+                my_position: waiting_at
+                    .iter()
+                    .find(|(session, _)| *session == s.id)
+                    .map(|(_, position)| *position),
+                ..SessionView::of(s, &service.time_zone)
+            })
             .collect(),
         service: ServiceView::of(&service, None),
         book_action,
+        wait_action,
         csrf: viewer.map(|v| v.csrf.clone()).unwrap_or_default(),
         error,
         next: format!("/services/{}", service.id),

@@ -3,7 +3,7 @@
 
 use super::{
     prelude::*,
-    view::{BookingView, ServiceView},
+    view::{BookingView, ServiceView, when},
 };
 use crate::{
     app::{AccountChanges, AppError},
@@ -16,6 +16,17 @@ pub fn router() -> Router<HttpState> {
         .route("/user/{userID}/notifications", post(set_notifications))
 }
 
+struct WaitingView {
+    entry_id: Uuid,
+    service_id: Uuid,
+    service_name: String,
+    when: String,
+    position: i64,
+}
+
+/// How many of the lists one waits on the home page shows.
+const WAITING_SHOWN: u32 = 50;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -26,6 +37,8 @@ struct HomePage {
     upcoming: Vec<BookingView>,
     counts: BookingCounts,
     services: Vec<ServiceView>,
+    /// The lists the user waits on: the service, when, the position, the entry.
+    waiting: Vec<WaitingView>,
     /// On your own page: whether Kairos mails you, with the form that changes it.
     mail: Option<bool>,
 }
@@ -47,6 +60,21 @@ async fn home(
         .home(&viewer.caller, user_id)
         .await
         .or_page(&viewer)?;
+    let waiting = state
+        .app
+        .waitlist(&viewer.caller, user_id, &PageRequest::first(WAITING_SHOWN))
+        .await
+        .or_page(&viewer)?
+        .items
+        .into_iter()
+        .map(|e| WaitingView {
+            entry_id: e.id,
+            service_id: e.service_id,
+            when: when(e.starts_at, e.ends_at, &e.time_zone),
+            service_name: e.service_name,
+            position: e.position,
+        })
+        .collect();
     let heading = if home.user.id == viewer.id() {
         "Your bookings and services".to_owned()
     } else {
@@ -68,6 +96,7 @@ async fn home(
             .iter()
             .map(|s| ServiceView::of(&s.service, s.counts.clone()))
             .collect(),
+        waiting,
         mail: (home.user.id == viewer.id()).then_some(home.user.email_notifications),
     })
 }

@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod service_forms;
 pub mod services;
 pub mod view;
+mod waitlist;
 mod webhooks;
 
 use askama::Template;
@@ -46,6 +47,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .merge(admin::router())
         .merge(outbox::router())
         .merge(webhooks::router())
+        .merge(waitlist::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             cookies::refresh_expired_access,

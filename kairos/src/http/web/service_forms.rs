@@ -36,6 +36,9 @@ pub struct ServiceForm {
     /// to keep them as they are (the default for a new service).
     #[serde(default)]
     pub reminder_minutes: Option<String>,
+    /// `on` or `off` (a choice, not a checkbox, so absent means "as it is").
+    #[serde(default)]
+    pub waitlist: Option<String>,
 }
 
 impl ServiceForm {
@@ -57,6 +60,7 @@ impl ServiceForm {
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
+            waitlist: Some(if spec.waitlist_enabled { "on" } else { "off" }.to_owned()),
         }
     }
 
@@ -90,6 +94,15 @@ impl ServiceForm {
             }
             None => None,
         };
+        let waitlist = match self.waitlist.as_deref() {
+            None => None,
+            Some("on") => Some(true),
+            Some("off") => Some(false),
+            Some(_) => {
+                errors.field("waitlistEnabled", "choose on or off");
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -104,6 +117,7 @@ impl ServiceForm {
             booking_notice_minutes: booking_notice,
             cancellation_notice_minutes: cancellation_notice,
             reminder_minutes: reminders.and_then(|typed| typed.into_iter().collect()),
+            waitlist_enabled: waitlist,
         })
     }
 }

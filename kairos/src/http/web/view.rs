@@ -108,6 +108,9 @@ pub struct SessionView {
     pub booked: i64,
     pub capacity: i64,
     pub spots_left: i64,
+    pub waiting: i64,
+    /// The viewer's place in its waitlist, where a page shows it.
+    pub my_position: Option<i64>,
     pub is_cancelled: bool,
     pub is_full: bool,
 }
@@ -122,6 +125,8 @@ impl SessionView {
             booked: session.booked,
             capacity: session.capacity,
             spots_left: session.spots_left,
+            waiting: session.waiting,
+            my_position: None,
             is_cancelled: session.status == SessionStatus::Cancelled,
             is_full: session.spots_left == 0,
         }

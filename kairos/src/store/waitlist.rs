@@ -1,0 +1,395 @@
+//! The waitlist: joining and leaving a full session's list, and filling freed places from it in
+//! the very transaction that frees them.
+//!
+//! Locks keep the order `bookings.rs` states, and one more rule: a session's row is locked
+//! before any entry of its list or any new booking of it is written. Joining changes the
+//! session's `waiting` only while it is full, so a join and a freed place are ordered by that
+//! row: either the join commits first and the freed place goes to the list, or the place is
+//! free when the join looks and the join is refused (`session_not_full`).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    Constraint, Read, StoreError, Writer,
+    bookings::{self, Target},
+    events, on_violation, query,
+};
+use crate::domain::{
+    booking::check_bookable,
+    event::{BookingSource, Event},
+    page::{Page, TimeCursor, time_cursor},
+    refusal::Refusal,
+    waitlist::WaitlistEntry,
+};
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub now: DateTime<Utc>,
+}
+
+/// What serving a session's list needs: the booking rules' inputs, the time it takes, and
+/// its places.
+#[derive(sqlx::FromRow)]
+struct Spot {
+    #[sqlx(flatten)]
+    target: Target,
+    ends_at: DateTime<Utc>,
+    capacity: i64,
+    booked: i64,
+    waitlist_enabled: bool,
+    service_name: String,
+    time_zone: String,
+}
+
+async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
+    w.fetch_optional::<Spot>(
+        query(
+            "SELECT s.starts_at, s.status AS session_status, s.service_id, \
+             svc.status AS service_status, svc.booking_notice_minutes, \
+             svc.cancellation_notice_minutes, svc.provider_id, s.ends_at, s.capacity, s.booked, \
+             svc.waitlist_enabled, svc.name AS service_name, svc.time_zone \
+             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
+        )
+        .bind(session_id),
+    )
+    .await?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Puts the user at the end of a full session's list, or refuses: the booking rules, then
+/// `waitlist_disabled`, `session_not_full`, `already_booked`, `already_waiting`.
+pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreError> {
+    let spot = spot(w, new.session_id).await?;
+    let target = &spot.target;
+    check_bookable(&target.bookable()?, new.user_id, new.now).map_err(StoreError::Refused)?;
+    if !spot.waitlist_enabled {
+        return Err(StoreError::Refused(Refusal::WaitlistDisabled));
+    }
+    // Takes the session's row: from here on no place frees up unseen.
+    let full = w
+        .execute(
+            query(
+                "UPDATE sessions SET waiting = waiting + 1 \
+                 WHERE id = $1 AND booked >= capacity AND status = 'scheduled'",
+            )
+            .bind(new.session_id),
+        )
+        .await?;
+    if bookings::holds_live(w, new.session_id, new.user_id).await? {
+        return Err(StoreError::Refused(Refusal::AlreadyBooked));
+    }
+    if full == 0 {
+        return Err(StoreError::Refused(Refusal::SessionNotFull));
+    }
+    let (seq,): (i64,) = w
+        .fetch_one(
+            query(
+                "INSERT INTO waitlist_entries (id, session_id, service_id, user_id, seq, \
+                 created_at) VALUES ($1, $2, $3, $4, \
+                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM waitlist_entries WHERE session_id = $2), \
+                 $5) RETURNING seq",
+            )
+            .bind(new.id)
+            .bind(new.session_id)
+            .bind(target.service_id)
+            .bind(new.user_id)
+            .bind(new.now),
+        )
+        .await
+        .map_err(on_violation(
+            Constraint::WaitlistOnePerUser,
+            StoreError::Refused(Refusal::AlreadyWaiting),
+        ))?;
+    let (position,): (i64,) = w
+        .fetch_one(
+            query("SELECT COUNT(*) FROM waitlist_entries WHERE session_id = $1 AND seq <= $2")
+                .bind(new.session_id)
+                .bind(seq),
+        )
+        .await?;
+    Ok(WaitlistEntry {
+        id: new.id,
+        user_id: new.user_id,
+        session_id: new.session_id,
+        service_id: target.service_id,
+        position,
+        created_at: new.now,
+        service_name: spot.service_name.clone(),
+        starts_at: target.starts_at,
+        ends_at: spot.ends_at,
+        time_zone: spot.time_zone.clone(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: Uuid,
+    user_id: Uuid,
+    session_id: Uuid,
+    position: i64,
+    created_at: DateTime<Utc>,
+    service_name: String,
+    ends_at: DateTime<Utc>,
+    time_zone: String,
+    #[sqlx(flatten)]
+    target: Target,
+}
+
+/// A page of the user's places in lists that are still served (their sessions can still be
+/// booked), soonest session first, after the cursor; and the cursor of the next page.
+pub async fn of_user(
+    r: &mut impl Read,
+    user_id: Uuid,
+    after: Option<TimeCursor>,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<Page<WaitlistEntry>, StoreError> {
+    let (after_start, after_id) = after.unzip();
+    let mut rows: Vec<EntryRow> = r
+        .fetch_all(
+            query(
+                "SELECT e.id, e.user_id, e.session_id, e.created_at, \
+                 (SELECT COUNT(*) FROM waitlist_entries o \
+                  WHERE o.session_id = e.session_id AND o.seq <= e.seq) AS position, \
+                 s.starts_at, s.status AS session_status, s.service_id, \
+                 svc.status AS service_status, svc.booking_notice_minutes, \
+                 svc.cancellation_notice_minutes, svc.provider_id, \
+                 svc.name AS service_name, s.ends_at, svc.time_zone \
+                 FROM waitlist_entries e JOIN sessions s ON s.id = e.session_id \
+                 JOIN services svc ON svc.id = s.service_id \
+                 WHERE e.user_id = $1 AND s.starts_at > $2 \
+                 AND ($3 IS NULL OR s.starts_at > $3 OR (s.starts_at = $3 AND e.id > $4)) \
+                 ORDER BY s.starts_at, e.id LIMIT $5",
+            )
+            .bind(user_id)
+            .bind(now)
+            .bind(after_start)
+            .bind(after_id)
+            .bind(limit + 1),
+        )
+        .await?;
+    // The next page goes on from the last row read, shown or not: a list that has closed
+    // (inside the booking notice, until the housekeeping pass ends it) is not shown.
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|row| time_cursor(row.target.starts_at, row.id))
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.target.bookable()?.check_open(now).is_ok() {
+            items.push(WaitlistEntry {
+                id: row.id,
+                user_id: row.user_id,
+                session_id: row.session_id,
+                service_id: row.target.service_id,
+                position: row.position,
+                created_at: row.created_at,
+                starts_at: row.target.starts_at,
+                service_name: row.service_name,
+                ends_at: row.ends_at,
+                time_zone: row.time_zone,
+            });
+        }
+    }
+    Ok(Page { items, next })
+}
+
+/// Takes the user's entry off its list. Not theirs, or gone (promoted, or the list ended):
+/// [`StoreError::NotFound`].
+pub async fn leave(w: &mut Writer, user_id: Uuid, entry_id: Uuid) -> Result<(), StoreError> {
+    let (session_id,): (Uuid,) = w
+        .fetch_optional(
+            query("SELECT session_id FROM waitlist_entries WHERE id = $1 AND user_id = $2")
+                .bind(entry_id)
+                .bind(user_id),
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    // The session's row first, as everywhere; then the entry, read again under that lock.
+    w.execute(
+        query(
+            "UPDATE sessions SET waiting = CASE WHEN waiting > 0 THEN waiting - 1 ELSE 0 END \
+             WHERE id = $1",
+        )
+        .bind(session_id),
+    )
+    .await?;
+    let left = w
+        .execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(entry_id))
+        .await?;
+    // Promoted or ended meanwhile: the error undoes the count above with everything else.
+    if left == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Takes the user off the session's list once they hold a place in it; `waiting` is what the
+/// session's row said, so a session no one waits for costs no statement.
+pub(super) async fn forget_booked(
+    w: &mut Writer,
+    session_id: Uuid,
+    user_id: Uuid,
+    waiting: i64,
+) -> Result<(), StoreError> {
+    if waiting == 0 {
+        return Ok(());
+    }
+    let left = w
+        .execute(
+            query("DELETE FROM waitlist_entries WHERE session_id = $1 AND user_id = $2")
+                .bind(session_id)
+                .bind(user_id),
+        )
+        .await?;
+    if left > 0 {
+        w.execute(
+            query("UPDATE sessions SET waiting = waiting - 1 WHERE id = $1").bind(session_id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gives the session's free places to those waiting, first come first served, passing over
+/// anyone who holds a live booking at an overlapping time (they keep their place). If the
+/// session can no longer be booked, or its service has turned its waitlist off, the list ends.
+/// Called with the session's row already locked by the change that freed the places; each
+/// promotion is a Pending booking with its `booking.created` event (`source: "waitlist"`),
+/// recorded here because this is where, inside that change, it happens.
+pub(super) async fn fill(
+    w: &mut Writer,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let spot = spot(w, session_id).await?;
+    if !spot.waitlist_enabled || spot.target.bookable()?.check_open(now).is_err() {
+        return end(w, session_id).await;
+    }
+    let free = spot.capacity - spot.booked;
+    if free <= 0 {
+        return Ok(());
+    }
+    let chosen: Vec<(Uuid, Uuid)> = w
+        .fetch_all(
+            query(
+                "SELECT e.id, e.user_id FROM waitlist_entries e WHERE e.session_id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM bookings b JOIN sessions o ON o.id = b.session_id \
+                    WHERE b.user_id = e.user_id AND b.status <> 'Cancelled' \
+                    AND o.starts_at < $3 AND o.ends_at > $2) \
+                 ORDER BY e.seq LIMIT $4",
+            )
+            .bind(session_id)
+            .bind(spot.target.starts_at)
+            .bind(spot.ends_at)
+            .bind(free),
+        )
+        .await?;
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    let target = &spot.target;
+    let mut promoted = Vec::with_capacity(chosen.len());
+    for (entry_id, user_id) in &chosen {
+        let booking_id = crate::domain::id::new_id();
+        w.execute(
+            query(
+                "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
+                 sequence, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, $6)",
+            )
+            .bind(booking_id)
+            .bind(*user_id)
+            .bind(target.service_id)
+            .bind(target.provider_id)
+            .bind(session_id)
+            .bind(now),
+        )
+        .await?;
+        w.execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(*entry_id))
+            .await?;
+        bookings::subscribe(w, *user_id, target.service_id, now).await?;
+        promoted.push(booking_id);
+    }
+    let count = chosen.len() as i64;
+    w.execute(
+        query(
+            "UPDATE sessions SET booked = booked + $2, waiting = waiting - $2, \
+             sequence = sequence + 1, updated_at = $3 WHERE id = $1",
+        )
+        .bind(session_id)
+        .bind(count)
+        .bind(now),
+    )
+    .await?;
+    let mut made = bookings::by_ids(w, &promoted).await?;
+    made.sort_by_key(|b| promoted.iter().position(|id| *id == b.id));
+    for booking in &made {
+        events::record(
+            w,
+            Event::booking_created(booking, BookingSource::Waitlist, now),
+        );
+    }
+    Ok(())
+}
+
+/// Ends a session's list: no one waits any more.
+pub(super) async fn end(w: &mut Writer, session_id: Uuid) -> Result<(), StoreError> {
+    w.execute(
+        query("UPDATE sessions SET waiting = 0 WHERE id = $1 AND waiting > 0").bind(session_id),
+    )
+    .await?;
+    w.execute(query("DELETE FROM waitlist_entries WHERE session_id = $1").bind(session_id))
+        .await?;
+    Ok(())
+}
+
+/// Ends the lists of a service's sessions (its waitlist was turned off).
+pub(super) async fn end_of_service(w: &mut Writer, service_id: Uuid) -> Result<(), StoreError> {
+    w.execute(
+        query("UPDATE sessions SET waiting = 0 WHERE service_id = $1 AND waiting > 0")
+            .bind(service_id),
+    )
+    .await?;
+    w.execute(query("DELETE FROM waitlist_entries WHERE service_id = $1").bind(service_id))
+        .await?;
+    Ok(())
+}
+
+/// Ends the lists of sessions that can no longer be booked (started, or inside the booking
+/// notice): the housekeeping pass. Answers how many lists it ended.
+pub async fn end_closed(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let waited_for: Vec<(Uuid, Target)> = w
+        .fetch_all::<WaitedFor>(query(
+            "SELECT s.id, s.starts_at, s.status AS session_status, s.service_id, \
+             svc.status AS service_status, svc.booking_notice_minutes, \
+             svc.cancellation_notice_minutes, svc.provider_id \
+             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.waiting > 0",
+        ))
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.target))
+        .collect();
+    let mut ended = 0;
+    for (session_id, target) in waited_for {
+        if target.bookable()?.check_open(now).is_err() {
+            end(w, session_id).await?;
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitedFor {
+    id: Uuid,
+    #[sqlx(flatten)]
+    target: Target,
+}
