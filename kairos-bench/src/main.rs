@@ -13,6 +13,7 @@ mod report;
 mod scale;
 mod scenarios;
 mod server;
+mod waitlist;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -35,6 +36,7 @@ pub enum Scenario {
     Login,
     Mixed,
     Scale,
+    Waitlist,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,7 +55,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ceiling,read,book,rush,login,mixed,scale"
+        default_value = "ceiling,read,book,rush,login,mixed,scale,waitlist"
     )]
     pub scenarios: Vec<Scenario>,
     /// The database the server under test uses.
@@ -81,6 +83,10 @@ pub struct BenchArgs {
     /// Existing bookings for `scale`, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
     pub scale: Vec<u64>,
+    /// Customers waiting on each full session for `waitlist`, comma-separated (the first is
+    /// the run the others are compared with).
+    #[arg(long, value_delimiter = ',', default_value = "0,1000")]
+    pub waitlist: Vec<u64>,
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -291,6 +297,14 @@ async fn run(args: BenchArgs) -> Result<()> {
                     );
                 }
             }
+        }
+    }
+    if wants(Scenario::Waitlist) && args.url.is_some() {
+        println!("\n== waitlist: skipped; it loads lists into the database, so not with --url ==");
+    } else if wants(Scenario::Waitlist) {
+        for outcome in waitlist::waitlist(&args, &args.waitlist).await? {
+            report::print(&outcome);
+            results.push(outcome);
         }
     }
     let broken: Vec<String> = results.iter().filter_map(Outcome::broken).collect();

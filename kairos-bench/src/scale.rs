@@ -35,7 +35,9 @@ use super::{
 pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let data = Data::fresh(args.postgres().as_deref()).await?;
     let started = std::time::Instant::now();
-    load(&data, size).await?;
+    let per_session = 50;
+    let customers = (size / 10).clamp(per_session, 100_000);
+    load(&data, size, per_session, customers).await?;
     let loaded = started.elapsed().as_secs_f64();
     let smtp = super::mail::start(args.mail).await;
     let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
@@ -74,8 +76,18 @@ pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     Ok(vec![booking, reading])
 }
 
-/// Loads `size` bookings (with customers and sessions for them) straight through the store.
-async fn load(data: &Data, size: u64) -> Result<()> {
+/// What a bulk load leaves for more fixtures: the store, the customers' password hash and the
+/// service whose sessions were loaded.
+pub struct Loaded {
+    pub store: Store,
+    pub password_hash: String,
+    pub service_id: Uuid,
+}
+
+/// Loads `size` bookings, `per_session` in each session (which are then full), by `customers`
+/// customers (`bulk-<n>@bench.invalid`, password [`fixtures::PASSWORD`]), straight through the
+/// store.
+pub async fn load(data: &Data, size: u64, per_session: u64, customers: u64) -> Result<Loaded> {
     let location = Location::from_settings(data.database_url(), data.dir.path())?;
     let store = Store::open(&location, 4).await?;
     let password = NewPassword::parse(fixtures::PASSWORD.to_owned()).map_err(anyhow::Error::msg)?;
@@ -106,12 +118,11 @@ async fn load(data: &Data, size: u64) -> Result<()> {
             .boxed()
         })
         .await?;
-    let per_session = 50;
     let fixture = BulkBookings {
-        customers: (size / 10).clamp(per_session, 100_000),
+        customers,
         sessions: size.div_ceil(per_session).max(1),
         bookings: size,
-        password_hash: hash,
+        password_hash: hash.clone(),
         provider_id,
         service_id,
         first_start: Utc::now() + chrono::Duration::days(400),
@@ -120,5 +131,9 @@ async fn load(data: &Data, size: u64) -> Result<()> {
     bulk_load(&store, fixture)
         .await
         .context("bulk loading bookings")?;
-    Ok(())
+    Ok(Loaded {
+        store,
+        password_hash: hash,
+        service_id,
+    })
 }

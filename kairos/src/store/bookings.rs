@@ -198,17 +198,55 @@ pub(super) async fn take_seat(
     ))
 }
 
+/// Where and when a session is and of what, as a new booking of it shows. (Read with columns
+/// `s.ends_at, s.location, s.additional_information, svc.time_zone, svc.name AS service_name`.)
+#[derive(sqlx::FromRow)]
+pub(super) struct Place {
+    pub(super) ends_at: DateTime<Utc>,
+    location: String,
+    additional_information: String,
+    pub(super) time_zone: String,
+    pub(super) service_name: String,
+}
+
+impl Place {
+    /// A new Pending booking of the session `target` and `self` describe, as it is once made.
+    pub(super) fn booking(&self, target: &Target, new: NewBooking) -> Result<Booking, StoreError> {
+        Ok(Booking {
+            id: new.id,
+            user_id: new.user_id,
+            service_id: target.service_id,
+            session_id: new.session_id,
+            provider_id: target.provider_id,
+            service_name: self.service_name.clone(),
+            status: BookingStatus::Pending,
+            session_details: SessionDetails {
+                time: TimeRange {
+                    start: target.starts_at,
+                    end: self.ends_at,
+                },
+                time_zone: self.time_zone.clone(),
+                location: self.location.clone(),
+                additional_information: super::sessions::information(&self.additional_information)?,
+            },
+            notes: new.notes,
+            cancellation_reason: None,
+            cancelled_by: None,
+            created_at: new.now,
+            updated_at: new.now,
+            sequence: 0,
+        })
+    }
+}
+
 /// What booking a session needs to know, read once: the rules' inputs, whether the booker is
 /// already subscribed, and what the answer shows.
 #[derive(sqlx::FromRow)]
 struct BookTarget {
     #[sqlx(flatten)]
     target: Target,
-    ends_at: DateTime<Utc>,
-    location: String,
-    additional_information: String,
-    time_zone: String,
-    service_name: String,
+    #[sqlx(flatten)]
+    place: Place,
     subscribed: bool,
 }
 
@@ -263,31 +301,7 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         subscribe(w, new.user_id, target.service_id, new.now).await?;
     }
     // The booking as it now is, from what was read above: no need to read it back.
-    let booking = Booking {
-        id: new.id,
-        user_id: new.user_id,
-        service_id: target.service_id,
-        session_id: new.session_id,
-        provider_id: target.provider_id,
-        service_name: found.service_name.clone(),
-        status: BookingStatus::Pending,
-        session_details: SessionDetails {
-            time: TimeRange {
-                start: target.starts_at,
-                end: found.ends_at,
-            },
-            time_zone: found.time_zone.clone(),
-            location: found.location.clone(),
-            additional_information: super::sessions::information(&found.additional_information)?,
-        },
-        notes: new.notes,
-        cancellation_reason: None,
-        cancelled_by: None,
-        created_at: new.now,
-        updated_at: new.now,
-        sequence: 0,
-    };
-    Ok(booking)
+    found.place.booking(target, new)
 }
 
 /// Whether the user holds a live (pending or completed) booking of the session.

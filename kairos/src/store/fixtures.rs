@@ -63,7 +63,7 @@ pub async fn bulk_load(store: &Store, fixture: BulkBookings) -> Result<(), Store
 /// way, and SQLite would have checkpointed its write-ahead log many times over.
 async fn settle(r: &mut impl Read) -> Result<(), StoreError> {
     let statement = match r.dialect() {
-        Dialect::Postgres => "ANALYZE users, sessions, bookings",
+        Dialect::Postgres => "ANALYZE users, sessions, bookings, waitlist_entries",
         Dialect::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
     };
     r.fetch_all::<(i64, i64, i64)>(query(statement)).await?;
@@ -163,6 +163,66 @@ async fn load(w: &mut Writer, f: BulkBookings) -> Result<(), StoreError> {
              WHERE b.session_id = sessions.id AND b.status <> 'Cancelled') WHERE service_id = $1",
         )
         .bind(f.service_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `waiting` customers (`waiter-<n>@bench.invalid`, with `password_hash`) waiting for every
+/// session of the service, each list in the same order, and the sessions' counters to match.
+/// The sessions should be full, as only full sessions have lists.
+pub async fn bulk_waitlists(
+    store: &Store,
+    service_id: Uuid,
+    waiting: u64,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store
+        .write(move |w| waitlists(w, service_id, waiting, password_hash, now).boxed())
+        .await?;
+    store.read(|r| settle(r).boxed()).await
+}
+
+async fn waitlists(
+    w: &mut Writer,
+    service_id: Uuid,
+    waiting: u64,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (users, entries) = match w.dialect() {
+        Dialect::Sqlite => (
+            "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1) \
+             INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, created_at, updated_at) \
+             SELECT randomblob(16), 'waiter-' || x || '@bench.invalid', 'waiter-' || x || '@bench.invalid', \
+             $2, 'customer', FALSE, $3, $3 FROM series",
+            "WITH u AS (SELECT id, row_number() OVER (ORDER BY email_key) AS n FROM users \
+                        WHERE email_key LIKE 'waiter-%@bench.invalid') \
+             INSERT INTO waitlist_entries (id, session_id, service_id, user_id, seq, created_at) \
+             SELECT randomblob(16), s.id, $1, u.id, u.n, $2 FROM sessions s CROSS JOIN u \
+             WHERE s.service_id = $1",
+        ),
+        Dialect::Postgres => (
+            "INSERT INTO users (id, email, email_key, password_hash, role, is_chirpy_red, created_at, updated_at) \
+             SELECT gen_random_uuid(), 'waiter-' || x || '@bench.invalid', 'waiter-' || x || '@bench.invalid', \
+             $2, 'customer', FALSE, $3, $3 FROM generate_series(0, $1 - 1) AS series(x)",
+            "WITH u AS (SELECT id, row_number() OVER (ORDER BY email_key) AS n FROM users \
+                        WHERE email_key LIKE 'waiter-%@bench.invalid') \
+             INSERT INTO waitlist_entries (id, session_id, service_id, user_id, seq, created_at) \
+             SELECT gen_random_uuid(), s.id, $1, u.id, u.n, $2 FROM sessions s CROSS JOIN u \
+             WHERE s.service_id = $1",
+        ),
+    };
+    w.execute(query(users).bind(n(waiting)).bind(password_hash).bind(now))
+        .await?;
+    w.execute(query(entries).bind(service_id).bind(now)).await?;
+    w.execute(
+        query(
+            "UPDATE sessions SET waiting = (SELECT COUNT(*) FROM waitlist_entries e \
+             WHERE e.session_id = sessions.id) WHERE service_id = $1",
+        )
+        .bind(service_id),
     )
     .await?;
     Ok(())

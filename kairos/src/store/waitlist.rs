@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     Constraint, Read, StoreError, Writer,
-    bookings::{self, Target},
+    bookings::{self, NewBooking, Place, Target},
     events, on_violation, query,
 };
 use crate::domain::{
@@ -37,12 +37,11 @@ pub struct NewEntry {
 struct Spot {
     #[sqlx(flatten)]
     target: Target,
-    ends_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    place: Place,
     capacity: i64,
     booked: i64,
     waitlist_enabled: bool,
-    service_name: String,
-    time_zone: String,
 }
 
 async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
@@ -51,7 +50,8 @@ async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
             "SELECT s.starts_at, s.status AS session_status, s.service_id, \
              svc.status AS service_status, svc.booking_notice_minutes, \
              svc.cancellation_notice_minutes, svc.provider_id, s.ends_at, s.capacity, s.booked, \
-             svc.waitlist_enabled, svc.name AS service_name, svc.time_zone \
+             svc.waitlist_enabled, svc.name AS service_name, svc.time_zone, s.location, \
+             s.additional_information \
              FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
         )
         .bind(session_id),
@@ -118,10 +118,10 @@ pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreE
         service_id: target.service_id,
         position,
         created_at: new.now,
-        service_name: spot.service_name.clone(),
+        service_name: spot.place.service_name.clone(),
         starts_at: target.starts_at,
-        ends_at: spot.ends_at,
-        time_zone: spot.time_zone.clone(),
+        ends_at: spot.place.ends_at,
+        time_zone: spot.place.time_zone.clone(),
     })
 }
 
@@ -288,7 +288,7 @@ pub(super) async fn fill(
             )
             .bind(session_id)
             .bind(spot.target.starts_at)
-            .bind(spot.ends_at)
+            .bind(spot.place.ends_at)
             .bind(free),
         )
         .await?;
@@ -298,14 +298,21 @@ pub(super) async fn fill(
     let target = &spot.target;
     let mut promoted = Vec::with_capacity(chosen.len());
     for (entry_id, user_id) in &chosen {
-        let booking_id = crate::domain::id::new_id();
+        let new = NewBooking {
+            id: crate::domain::id::new_id(),
+            user_id: *user_id,
+            session_id,
+            notes: None,
+            now,
+        };
+        let booking = spot.place.booking(target, new)?;
         w.execute(
             query(
                 "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
                  sequence, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, $6)",
             )
-            .bind(booking_id)
+            .bind(booking.id)
             .bind(*user_id)
             .bind(target.service_id)
             .bind(target.provider_id)
@@ -316,7 +323,7 @@ pub(super) async fn fill(
         w.execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(*entry_id))
             .await?;
         bookings::subscribe(w, *user_id, target.service_id, now).await?;
-        promoted.push(booking_id);
+        promoted.push(booking);
     }
     let count = chosen.len() as i64;
     w.execute(
@@ -329,9 +336,7 @@ pub(super) async fn fill(
         .bind(now),
     )
     .await?;
-    let mut made = bookings::by_ids(w, &promoted).await?;
-    made.sort_by_key(|b| promoted.iter().position(|id| *id == b.id));
-    for booking in &made {
+    for booking in &promoted {
         events::record(
             w,
             Event::booking_created(booking, BookingSource::Waitlist, now),

@@ -18,7 +18,7 @@ use crate::helpers::{Backend, PASSWORD, TestApp, id_of, in_hours, spawn_app, uni
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A chromedriver for one test, stopped when dropped.
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
     url: String,
     profiles: tempfile::TempDir,
@@ -31,7 +31,7 @@ impl Drop for Driver {
     }
 }
 
-fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     // Straight to stderr: the test harness would swallow `eprintln!`.
     let _ = writeln!(std::io::stderr(), "{line}");
 }
@@ -67,7 +67,12 @@ async fn driver() -> Option<Driver> {
         profiles: tempfile::tempdir().expect("dir"),
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{}/status", driver.url))
+    // The kit's client: it chooses the process's TLS crypto first, which reqwest's build needs
+    // before any client is made, whichever test runs first.
+    let status = kairos_testkit::http_client().build().expect("client");
+    while status
+        .get(format!("{}/status", driver.url))
+        .send()
         .await
         .is_err()
     {
@@ -78,7 +83,7 @@ async fn driver() -> Option<Driver> {
 }
 
 /// A new, separate browser (its own profile, so its own cookies).
-async fn browser(driver: &Driver, name: &str) -> Client {
+pub(crate) async fn browser(driver: &Driver, name: &str) -> Client {
     let profile = driver.profiles.path().join(name);
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -97,7 +102,7 @@ async fn browser(driver: &Driver, name: &str) -> Client {
         .expect("a browser session")
 }
 
-async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
+pub(crate) async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
     client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -106,7 +111,7 @@ async fn css(client: &Client, selector: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|err| panic!("{selector}: {err}"))
 }
 
-async fn fill(client: &Client, selector: &str, text: &str) {
+pub(crate) async fn fill(client: &Client, selector: &str, text: &str) {
     let field = css(client, selector).await;
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
@@ -114,7 +119,7 @@ async fn fill(client: &Client, selector: &str, text: &str) {
 
 /// Clicks something that loads a page (a link or a form's button) and waits for the new page,
 /// so nothing is read from the old one.
-async fn click(client: &Client, selector: &str) {
+pub(crate) async fn click(client: &Client, selector: &str) {
     let target = css(client, selector).await;
     client
         .execute("document.documentElement.dataset.leaving = '1'", vec![])
@@ -141,15 +146,15 @@ async fn tick(client: &Client, selector: &str) {
     css(client, selector).await.click().await.unwrap();
 }
 
-async fn text_of(client: &Client, selector: &str) -> String {
+pub(crate) async fn text_of(client: &Client, selector: &str) -> String {
     css(client, selector).await.text().await.unwrap()
 }
 
-async fn path(client: &Client) -> String {
+pub(crate) async fn path(client: &Client) -> String {
     client.current_url().await.unwrap().path().to_owned()
 }
 
-async fn screenshot(client: &Client, name: &str) {
+pub(crate) async fn screenshot(client: &Client, name: &str) {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(
             || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
@@ -161,7 +166,7 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn log_in(client: &Client, app: &TestApp, email: &str, password: &str) {
+pub(crate) async fn log_in(client: &Client, app: &TestApp, email: &str, password: &str) {
     client.goto(&app.url("/login")).await.unwrap();
     fill(client, "#email", email).await;
     fill(client, "#password", password).await;
@@ -169,7 +174,7 @@ async fn log_in(client: &Client, app: &TestApp, email: &str, password: &str) {
     css(client, "#signed-in").await;
 }
 
-async fn app_and_driver() -> Option<(TestApp, Driver)> {
+pub(crate) async fn app_and_driver() -> Option<(TestApp, Driver)> {
     let driver = driver().await?;
     let app = spawn_app(Backend::Sqlite).await.expect("sqlite");
     Some((app, driver))

@@ -131,7 +131,9 @@ async fn a_booking_confirms_to_the_customer_with_the_feeds_calendar_entry(app: T
         "the provider's own calendar is the feed of sessions"
     );
     assert_ne!(to_provider[0].message_id(), confirmation.message_id());
-    // What the outbox holds: two messages, both sent, named by the event they tell of.
+    // What the outbox holds: two messages, both sent, named by the event they tell of. (A mail
+    // arrives a moment before the worker records it sent.)
+    app.outbox_settled().await;
     let sent = app
         .db
         .count(

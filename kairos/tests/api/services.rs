@@ -52,8 +52,14 @@ async fn the_template_lists_every_field_with_defaults_and_limits(app: TestApp) {
             "timeZone",
             "bookingNoticeMinutes",
             "cancellationNoticeMinutes",
-            "reminderMinutes"
+            "reminderMinutes",
+            "waitlistEnabled"
         ]
+    );
+    let waitlist = &template["fields"][9];
+    assert_eq!(
+        (waitlist["type"].clone(), waitlist["default"].clone()),
+        (serde_json::json!("boolean"), serde_json::json!(true))
     );
     let reminders = &template["fields"][8];
     assert_eq!(reminders["default"], serde_json::json!([1440]));
