@@ -18,7 +18,7 @@ use kairos::{
         services,
     },
 };
-use kairos_testkit::Data;
+use kairos_testkit::{Data, MailServer, ServerProcess};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -39,18 +39,12 @@ pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let customers = (size / 10).clamp(per_session, 100_000);
     load(&data, size, per_session, customers).await?;
     let loaded = started.elapsed().as_secs_f64();
-    let smtp = super::mail::start(args.mail).await;
-    let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
-    let mut server = server::start(&data, args.db_pool_size, smtp_url.as_deref(), false).await?;
-    let world = World::make(
-        Http::new(&server.url("")),
-        server::own_admin(),
-        args.clients,
-        args.clients,
-        600,
-    )
-    .await?;
-    world.hold_bookings().await?;
+    // The mail sink is bound so it serves until the run ends.
+    let Serving {
+        mut server,
+        world,
+        mail: _mail,
+    } = serve_loaded(&data, args).await?;
     let half = args.duration() / 2;
     let (mut booking, _) = book(
         &world,
@@ -74,6 +68,34 @@ pub async fn scale(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     server.stop()?;
     drop(data);
     Ok(vec![booking, reading])
+}
+
+/// A server started on loaded data, with a world of one customer per client holding their
+/// bookings, and the mail sink it sends to (kept as long as this is).
+pub struct Serving {
+    pub server: ServerProcess,
+    pub world: World,
+    pub mail: Option<MailServer>,
+}
+
+pub async fn serve_loaded(data: &Data, args: &BenchArgs) -> Result<Serving> {
+    let mail = super::mail::start(args.mail).await;
+    let smtp_url = mail.as_ref().map(|smtp| smtp.url());
+    let server = server::start(data, args.db_pool_size, smtp_url.as_deref(), false).await?;
+    let world = World::make(
+        Http::new(&server.url("")),
+        server::own_admin(),
+        args.clients,
+        args.clients,
+        600,
+    )
+    .await?;
+    world.hold_bookings().await?;
+    Ok(Serving {
+        server,
+        world,
+        mail,
+    })
 }
 
 /// What a bulk load leaves for more fixtures: the store, the customers' password hash and the

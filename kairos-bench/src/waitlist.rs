@@ -16,9 +16,8 @@ use super::{
     client::Http,
     fixtures::{self, Login},
     load::{Outcome, closed_loop},
-    scale::{Loaded, load},
-    scenarios::{World, book},
-    server,
+    scale::{Loaded, Serving, load, serve_loaded},
+    scenarios::book,
 };
 
 /// Full sessions each client holds a place in, and cancels in turn.
@@ -68,19 +67,13 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
             .context("bulk loading waitlists")?;
     }
     drop(store);
-    let smtp = super::mail::start(args.mail).await;
-    let smtp_url = smtp.as_ref().map(|smtp| smtp.url());
-    let mut server = server::start(&data, args.db_pool_size, smtp_url.as_deref(), false).await?;
-    let http = Http::new(&server.url(""));
-    let world = World::make(
-        http.clone(),
-        server::own_admin(),
-        args.clients,
-        args.clients,
-        600,
-    )
-    .await?;
-    world.hold_bookings().await?;
+    // The mail sink is bound so it serves until the run ends.
+    let Serving {
+        mut server,
+        world,
+        mail: _mail,
+    } = serve_loaded(&data, args).await?;
+    let http = world.http.clone();
     let (mut booking, _) = book(&world, args, &name("book", size), args.duration()).await;
     booking.server_rss_mb = server.rss_mb();
     let mut cancelling = cancel_full(&http, args, size).await?;

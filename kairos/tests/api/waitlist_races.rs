@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     concurrency::customers,
     helpers::{Class, Login, TestApp, id_of, on_both_backends},
-    waitlist::{join, position},
+    waitlist::{join, position, set_capacity},
 };
 
 on_both_backends!(joins_cancels_and_bookings_at_once_keep_the_promise_round_after_round);
@@ -90,25 +90,11 @@ async fn joins_cancels_and_bookings_at_once_keep_the_promise_round_after_round(a
 
         // A capacity raised by five promotes exactly five, when at least five wait.
         assert!(waiting >= 5, "round {round}: only {waiting} wait");
-        app.as_user(&provider)
-            .patch(
-                &format!(
-                    "/api/user/{}/services/{}/sessions/{}",
-                    provider.id,
-                    id_of(&service),
-                    id_of(&session)
-                ),
-                &json!({ "capacity": PLACES + 5 }),
-            )
-            .await
-            .ok_json::<Value>(StatusCode::OK)
-            .await;
+        set_capacity(&app, &provider, &service, &session, PLACES + 5).await;
         let after = check_the_session(&app, &session, &waiters, &bookers, PLACES + 5).await;
         assert_eq!(after, waiting - 5, "round {round}: five promoted");
     }
 }
-
-use crate::helpers::Answer;
 
 /// Checks the session against its promises and answers how many wait: never more live
 /// bookings than places, the counters as the rows say, a full session while anyone waits, no
