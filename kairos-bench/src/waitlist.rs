@@ -83,7 +83,7 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     Ok(vec![booking, cancelling])
 }
 
-/// The bulk customers cancel their places in the full sessions, soonest first.
+/// The bulk customers cancel their places in the full sessions, each from its own first one.
 async fn cancel_full(http: &Http, args: &BenchArgs, size: u64) -> Result<Outcome> {
     let mut holders: Vec<(Login, Vec<String>)> = Vec::new();
     for n in 0..args.clients {
@@ -93,12 +93,16 @@ async fn cancel_full(http: &Http, args: &BenchArgs, size: u64) -> Result<Outcome
         let page = http
             .expect(Method::GET, &path, Some(&login.token), None, 200)
             .await?;
-        let ids = page
+        let mut ids: Vec<String> = page
             .as_array()
             .context("a list of bookings")?
             .iter()
             .filter_map(|b| b["id"].as_str().map(str::to_owned))
             .collect();
+        // Each client starts at its own session, as cancellations arrive spread over a
+        // provider's sessions, not all in one at once.
+        let start = (n * ids.len()) / args.clients.max(1);
+        ids.rotate_left(start);
         holders.push((login, ids));
     }
     let (http, holders) = (http.clone(), Arc::new(holders));
