@@ -21,6 +21,7 @@ pub mod logins;
 pub mod messages;
 pub mod postgres;
 mod principals;
+mod promotion;
 mod query;
 pub mod reminders;
 pub mod schedule;

@@ -351,7 +351,7 @@ pub(crate) async fn release_seats(
             )
             .await?;
         if waiting > 0 {
-            super::waitlist::fill(w, session_id, now).await?;
+            super::promotion::fill(w, session_id, now).await?;
         }
     }
     Ok(())

@@ -234,7 +234,7 @@ pub async fn update(
     let mut session = row.value()?;
     if session.waiting > 0 && session.spots_left > 0 {
         // A capacity raised: one promotion per new place.
-        super::waitlist::fill(w, id, now).await?;
+        super::promotion::fill(w, id, now).await?;
         session = by_id(w, id)
             .await?
             .ok_or_else(|| StoreError::missing(format!("session {id}, just changed")))?;

@@ -1,5 +1,5 @@
-//! The waitlist: joining and leaving a full session's list, and filling freed places from it in
-//! the very transaction that frees them.
+//! The waitlist: joining and leaving a full session's list, and ending lists (filling freed
+//! places from it is `promotion.rs`).
 //!
 //! Locks keep the order `bookings.rs` states, and one more rule: a session's row is locked
 //! before any entry of its list or any new booking of it is written. Joining changes the
@@ -12,12 +12,11 @@ use uuid::Uuid;
 
 use super::{
     Constraint, Read, StoreError, Writer,
-    bookings::{self, NewBooking, Place, Target},
-    events, on_violation, query,
+    bookings::{self, Place, Target},
+    on_violation, query,
 };
 use crate::domain::{
     booking::check_bookable,
-    event::{BookingSource, Event},
     page::{Page, TimeCursor, time_cursor},
     refusal::Refusal,
     waitlist::WaitlistEntry,
@@ -34,17 +33,17 @@ pub struct NewEntry {
 /// What serving a session's list needs: the booking rules' inputs, the time it takes, and
 /// its places.
 #[derive(sqlx::FromRow)]
-struct Spot {
+pub(super) struct Spot {
     #[sqlx(flatten)]
-    target: Target,
+    pub(super) target: Target,
     #[sqlx(flatten)]
-    place: Place,
-    capacity: i64,
-    booked: i64,
-    waitlist_enabled: bool,
+    pub(super) place: Place,
+    pub(super) capacity: i64,
+    pub(super) booked: i64,
+    pub(super) waitlist_enabled: bool,
 }
 
-async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
+pub(super) async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
     w.fetch_optional::<Spot>(
         query(
             "SELECT s.starts_at, s.status AS session_status, s.service_id, \
@@ -254,93 +253,6 @@ pub(super) async fn forget_booked(
             query("UPDATE sessions SET waiting = waiting - 1 WHERE id = $1").bind(session_id),
         )
         .await?;
-    }
-    Ok(())
-}
-
-/// Gives the session's free places to those waiting, first come first served, passing over
-/// anyone who holds a live booking at an overlapping time (they keep their place). If the
-/// session can no longer be booked, or its service has turned its waitlist off, the list ends.
-/// Called with the session's row already locked by the change that freed the places; each
-/// promotion is a Pending booking with its `booking.created` event (`source: "waitlist"`),
-/// recorded here because this is where, inside that change, it happens.
-pub(super) async fn fill(
-    w: &mut Writer,
-    session_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let spot = spot(w, session_id).await?;
-    if !spot.waitlist_enabled || spot.target.bookable()?.check_open(now).is_err() {
-        return end(w, session_id).await;
-    }
-    let free = spot.capacity - spot.booked;
-    if free <= 0 {
-        return Ok(());
-    }
-    let chosen: Vec<(Uuid, Uuid)> = w
-        .fetch_all(
-            query(
-                "SELECT e.id, e.user_id FROM waitlist_entries e WHERE e.session_id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM bookings b JOIN sessions o ON o.id = b.session_id \
-                    WHERE b.user_id = e.user_id AND b.status <> 'Cancelled' \
-                    AND o.starts_at < $3 AND o.ends_at > $2) \
-                 ORDER BY e.seq LIMIT $4",
-            )
-            .bind(session_id)
-            .bind(spot.target.starts_at)
-            .bind(spot.place.ends_at)
-            .bind(free),
-        )
-        .await?;
-    if chosen.is_empty() {
-        return Ok(());
-    }
-    let target = &spot.target;
-    let mut promoted = Vec::with_capacity(chosen.len());
-    for (entry_id, user_id) in &chosen {
-        let new = NewBooking {
-            id: crate::domain::id::new_id(),
-            user_id: *user_id,
-            session_id,
-            notes: None,
-            now,
-        };
-        let booking = spot.place.booking(target, new)?;
-        w.execute(
-            query(
-                "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
-                 sequence, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, $6)",
-            )
-            .bind(booking.id)
-            .bind(*user_id)
-            .bind(target.service_id)
-            .bind(target.provider_id)
-            .bind(session_id)
-            .bind(now),
-        )
-        .await?;
-        w.execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(*entry_id))
-            .await?;
-        bookings::subscribe(w, *user_id, target.service_id, now).await?;
-        promoted.push(booking);
-    }
-    let count = chosen.len() as i64;
-    w.execute(
-        query(
-            "UPDATE sessions SET booked = booked + $2, waiting = waiting - $2, \
-             sequence = sequence + 1, updated_at = $3 WHERE id = $1",
-        )
-        .bind(session_id)
-        .bind(count)
-        .bind(now),
-    )
-    .await?;
-    for booking in &promoted {
-        events::record(
-            w,
-            Event::booking_created(booking, BookingSource::Waitlist, now),
-        );
     }
     Ok(())
 }

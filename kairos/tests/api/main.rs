@@ -30,6 +30,7 @@ mod tokens;
 mod waitlist;
 mod waitlist_pages;
 mod waitlist_races;
+mod waitlist_rules;
 mod webhook_guard;
 mod webhook_pages;
 mod webhooks;

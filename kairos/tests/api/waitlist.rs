@@ -1,12 +1,12 @@
 //! The waitlist through the API: joining a full session, a freed place going to the first in
-//! line in the same transaction (cancelled, moved away, capacity raised), the overlap rule, the
-//! cutoff, leaving, and the refusals; what the database and the mailbox then hold.
+//! line in the same transaction (cancelled, moved away, capacity raised), the overlap rule and
+//! the cutoff; what the database and the mailbox then hold. (Refusals, leaving and lists that
+//! end are in `waitlist_rules.rs`.)
 
 use chrono::Duration as Span;
 use kairos::store::query;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::helpers::{Answer, Class, Login, TestApp, id_of, on_both_backends};
 
@@ -15,8 +15,6 @@ on_both_backends!(
     a_booking_moved_away_or_a_capacity_raised_fills_from_the_list,
     someone_booked_at_that_time_is_passed_over_and_keeps_their_place,
     no_promotion_once_booking_has_closed_and_the_list_ends,
-    a_cancelled_session_or_a_waitlist_turned_off_ends_the_list,
-    joining_is_refused_with_a_reason_and_leaving_is_final,
 );
 
 pub async fn join(app: &TestApp, who: &Login, session: &Value) -> reqwest::Response {
@@ -65,7 +63,12 @@ pub async fn live_bookings(app: &TestApp, who: &Login, session: &Value) -> i64 {
 }
 
 /// The session as its provider's service page shows it.
-async fn session_seen(app: &TestApp, provider: &Login, service: &Value, session: &Value) -> Value {
+pub async fn session_seen(
+    app: &TestApp,
+    provider: &Login,
+    service: &Value,
+    session: &Value,
+) -> Value {
     let details = app.service_of(provider, service).await;
     details["upcomingSessions"]
         .as_array()
@@ -301,121 +304,4 @@ async fn no_promotion_once_booking_has_closed_and_the_list_ends(app: TestApp) {
         )
         .await;
     assert_eq!(rows, 0, "the list ended");
-}
-
-async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp) {
-    let Class {
-        provider,
-        service,
-        session,
-    } = app.class(json!({ "name": "Climbing" }), 24, 1).await;
-    let other = app.session(&provider, &service, 48, 1).await;
-    app.booked(&app.customer().await, &session).await;
-    app.booked(&app.customer().await, &other).await;
-    let b = app.customer().await;
-    joined(&app, &b, &session).await;
-    joined(&app, &b, &other).await;
-
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
-    let cancelled = app.as_user(&provider).delete(&path).await;
-    assert!(cancelled.status().is_success(), "{}", cancelled.status());
-    assert_eq!(
-        live_bookings(&app, &b, &session).await,
-        0,
-        "no one is booked into it"
-    );
-    assert_eq!(position(&app, &b, &session).await, None);
-    assert_eq!(position(&app, &b, &other).await, Some(1));
-
-    app.as_user(&provider)
-        .patch(
-            &format!("/api/user/{}/services/{}", provider.id, id_of(&service)),
-            &json!({ "waitlistEnabled": false }),
-        )
-        .await
-        .ok_json::<Value>(StatusCode::OK)
-        .await;
-    assert!(
-        entries(&app, &b).await.is_empty(),
-        "turned off, the lists end"
-    );
-    let refused = join(&app, &b, &other).await;
-    let problem = crate::helpers::problem(refused, StatusCode::CONFLICT).await;
-    assert_eq!(problem["code"], "waitlist_disabled");
-    let seen = session_seen(&app, &provider, &service, &other).await;
-    assert_eq!(seen["waiting"], 0);
-}
-
-async fn joining_is_refused_with_a_reason_and_leaving_is_final(app: TestApp) {
-    let Class {
-        provider,
-        service,
-        session,
-    } = app.class(json!({ "name": "Rowing" }), 24, 1).await;
-    let a = app.customer().await;
-    let b = app.customer().await;
-    let code = |response: reqwest::Response, status| async move {
-        crate::helpers::problem(response, status).await["code"].clone()
-    };
-    assert_eq!(
-        code(join(&app, &b, &session).await, StatusCode::CONFLICT).await,
-        "session_not_full"
-    );
-    app.booked(&a, &session).await;
-    assert_eq!(
-        code(join(&app, &a, &session).await, StatusCode::CONFLICT).await,
-        "already_booked"
-    );
-    let entry = joined(&app, &b, &session).await;
-    assert_eq!(
-        code(join(&app, &b, &session).await, StatusCode::CONFLICT).await,
-        "already_waiting"
-    );
-    assert_eq!(
-        code(join(&app, &provider, &session).await, StatusCode::FORBIDDEN).await,
-        "own_service"
-    );
-    let nowhere = json!({ "id": Uuid::now_v7() });
-    join(&app, &b, &nowhere)
-        .await
-        .problem(StatusCode::NOT_FOUND)
-        .await;
-    let bad = app
-        .as_user(&b)
-        .post(
-            &format!("/api/user/{}/waitlist", b.id),
-            &json!({ "sessionId": "x" }),
-        )
-        .await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        session_seen(&app, &provider, &service, &session).await["waiting"],
-        1,
-        "refusals changed nothing"
-    );
-
-    let leave = format!("/api/user/{}/waitlist/{}", b.id, id_of(&entry));
-    let other_path = format!("/api/user/{}/waitlist/{}", a.id, id_of(&entry));
-    assert_eq!(
-        app.as_user(&a).delete(&other_path).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.as_user(&b).delete(&leave).await.status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.as_user(&b).delete(&leave).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert!(entries(&app, &b).await.is_empty());
-    assert_eq!(
-        session_seen(&app, &provider, &service, &session).await["waiting"],
-        0
-    );
 }
