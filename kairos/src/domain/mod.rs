@@ -1,6 +1,7 @@
 //! Validated values and the rules of the product, with no I/O: what the handlers check before the
 //! store is asked to change anything.
 
+pub mod availability;
 pub mod booking;
 pub mod calendar;
 pub mod clock;

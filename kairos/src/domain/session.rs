@@ -53,7 +53,7 @@ pub struct Session {
     pub cancellation_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
     Monday,
@@ -66,7 +66,7 @@ pub enum Weekday {
 }
 
 impl Weekday {
-    fn to_jiff(self) -> jiff::civil::Weekday {
+    pub(crate) fn to_jiff(self) -> jiff::civil::Weekday {
         match self {
             Weekday::Monday => jiff::civil::Weekday::Monday,
             Weekday::Tuesday => jiff::civil::Weekday::Tuesday,
