@@ -1,5 +1,6 @@
 //! Housekeeping: complete the bookings of sessions that have ended, end the waitlists of
-//! sessions that can no longer be booked, and forget stale login failures and idempotency keys. Safe to run on several instances at once: each change is a
+//! sessions that can no longer be booked, extend working hours to their horizon, and forget
+//! stale login failures and idempotency keys. Safe to run on several instances at once: each change is a
 //! conditional update that happens once.
 
 use futures_util::FutureExt;
@@ -42,6 +43,10 @@ impl App {
                 ended,
                 "ended the waitlists of sessions that closed for booking"
             );
+        }
+        let made = self.extend_availability().await?;
+        if made > 0 {
+            tracing::info!(made, "made the sessions working hours reach as days pass");
         }
         self.purge_login_failures().await?;
         self.store

@@ -6,6 +6,7 @@
 
 mod access;
 mod accounts;
+mod availability;
 mod bookings;
 mod catalogue;
 mod clock;
@@ -37,6 +38,7 @@ use uuid::Uuid;
 
 pub use access::require_admin;
 pub use accounts::{AccountChanges, NewAccount, UserChangesByAdmin, described};
+pub use availability::{AvailabilityChange, AvailabilityInput};
 pub use bookings::{AllBookings, BookRequest, Booked, BookingDetails, BookingUpdate, Side};
 pub use clock::Clock;
 pub use error::{AppError, Unauthenticated};

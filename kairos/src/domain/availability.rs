@@ -138,6 +138,35 @@ impl Availability {
         }
     }
 
+    /// At most how many sessions the rule can make over its horizon, counted without making
+    /// them (so a rule that asks for millions is refused before any work).
+    pub fn most_sessions(&self) -> usize {
+        let per_window = |from: &str, to: &str| -> i64 {
+            match (clock(from), clock(to)) {
+                (Some(f), Some(t)) => {
+                    let minutes = i64::from(t.hour()) * 60 + i64::from(t.minute())
+                        - i64::from(f.hour()) * 60
+                        - i64::from(f.minute());
+                    if minutes < self.slot_minutes {
+                        0
+                    } else {
+                        (minutes - self.slot_minutes)
+                            / (self.slot_minutes + self.gap_minutes).max(1)
+                            + 1
+                    }
+                }
+                _ => 0,
+            }
+        };
+        let weekly: i64 = self.weekly.iter().map(|h| per_window(&h.from, &h.to)).sum();
+        let dated: i64 = self
+            .exceptions
+            .iter()
+            .filter_map(|e| Some(per_window(e.from.as_deref()?, e.to.as_deref()?)))
+            .sum();
+        usize::try_from((weekly * self.horizon_days + dated).max(0)).unwrap_or(usize::MAX)
+    }
+
     /// The day's windows: the exception's, if the date has one, else the weekly ones.
     fn windows(&self, date: civil::Date) -> Vec<Window> {
         let chrono_date = NaiveDate::from_ymd_opt(
@@ -277,6 +306,37 @@ mod tests {
     }
 
     #[test]
+    fn new_york_and_lord_howe_by_hand() {
+        let starts = |zone: &str, date: &str| -> Vec<DateTime<Utc>> {
+            let zone = TimeZone::get(zone).expect("zone");
+            rule("01:00", "04:00", 60)
+                .slots(&zone, day(date), day(date))
+                .into_iter()
+                .map(|s| s.0)
+                .collect()
+        };
+        // New York springs forward at 02:00 EST on 14 March 2027 and falls back at 02:00 EDT
+        // on 7 November: 01:00 happens twice, the first at UTC-4.
+        assert_eq!(
+            starts("America/New_York", "2027-03-14"),
+            [utc("2027-03-14T06:00:00Z"), utc("2027-03-14T07:00:00Z")]
+        );
+        assert_eq!(
+            starts("America/New_York", "2027-11-07"),
+            [
+                utc("2027-11-07T05:00:00Z"),
+                utc("2027-11-07T07:00:00Z"),
+                utc("2027-11-07T08:00:00Z")
+            ]
+        );
+        // Lord Howe moves half an hour: 02:00 to 02:30 on 3 October 2027 (+10:30 to +11).
+        assert_eq!(
+            starts("Australia/Lord_Howe", "2027-10-03"),
+            [utc("2027-10-02T14:30:00Z"), utc("2027-10-02T16:00:00Z")]
+        );
+    }
+
+    #[test]
     fn half_hour_zones_and_gaps() {
         let kolkata = TimeZone::get("Asia/Kolkata").expect("zone");
         let mut with_gap = rule("09:00", "11:00", 45);
@@ -342,5 +402,9 @@ mod tests {
         );
         assert!(rule("09:00", "17:00", 30).checked().is_ok());
         assert!(rule("9:00", "17:00", 30).checked().is_err());
+        let mut dense = rule("00:00", "23:55", 5);
+        dense.horizon_days = 365;
+        assert_eq!(dense.most_sessions(), 287 * 365);
+        assert_eq!(rule("09:00", "17:00", 30).most_sessions(), 16 * 28);
     }
 }

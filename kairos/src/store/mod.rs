@@ -6,6 +6,7 @@
 //! use cases in `app` compose them inside one [`Store::read`] or [`Store::write`].
 
 pub mod accounts;
+pub mod availability;
 pub mod booking_changes;
 pub mod booking_lists;
 mod booking_rows;

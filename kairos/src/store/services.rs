@@ -264,6 +264,8 @@ pub async fn withdraw(
         .await?;
     if bookings == 0 {
         super::waitlist::end_of_service(w, id).await?;
+        w.execute(query("DELETE FROM availability_rules WHERE service_id = $1").bind(id))
+            .await?;
         w.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))
             .await?;
         w.execute(query("DELETE FROM sessions WHERE service_id = $1").bind(id))

@@ -144,6 +144,14 @@ const CASES: &[(&str, &str, &str, &[Who], Kind)] = &[
     ("DELETE", "/api/user/{a}/waitlist/{e}", "", &[CustomerA, Admin], Changes),
     ("DELETE", "/api/user/{b}/waitlist/{e}", "", &[], Changes),
     ("DELETE", "/api/user/{p}/waitlist/{e}", "", &[], Changes),
+    // Working hours: the service's provider on its own path, and admins.
+    ("PUT", "/api/user/{p}/services/{s}/availability", HOURS, &[ProviderP, Admin], Changes),
+    ("PUT", "/api/user/{q}/services/{s}/availability", HOURS, &[], Changes),
+    ("PUT", "/api/user/{a}/services/{s}/availability", HOURS, &[], Changes),
+    ("GET", "/api/user/{p}/services/{s}/availability", "", &[], Looks),
+    ("GET", "/api/user/{q}/services/{sq}/availability", "", &[], Looks),
+    ("DELETE", "/api/user/{p}/services/{s}/availability", "", &[ProviderP, Admin], Changes),
+    ("DELETE", "/api/user/{q}/services/{s}/availability", "", &[], Changes),
     // The calendar feed takes its token, not a bearer token.
     ("GET", "/user/{a}/schedule.ics?token=guess", "", &[], Looks),
 ];
@@ -156,6 +164,7 @@ const SOON: &str = r#"{"startsAt": "{soon}"}"#;
 const ONE_PLACE: &str = r#"{"capacity": 1}"#;
 /// A name for loopback: without the allow setting, never connected to.
 const HOOK: &str = r#"{"url": "http://localhost:9/k", "events": ["*"]}"#;
+const HOURS: &str = r#"{"weekly": [{"weekdays": ["monday"], "from": "09:00", "to": "10:00"}]}"#;
 const DESCRIBED: &str = r#"{"description": "CRM"}"#;
 const NEW_ACCOUNT: &str = r#"{"email": "made@example.org", "password": "a fine long passphrase"}"#;
 

@@ -8,6 +8,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod authorization;
+mod availability;
 mod backup;
 mod bad_input;
 mod bookings;

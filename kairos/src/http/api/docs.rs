@@ -45,6 +45,9 @@ use crate::{domain::FieldError, http::problem::Problem};
             `Retry-After` asks, at most 24 h); 410 turns the webhook off, and so do three days \
             of failures (its owner is mailed). URLs into loopback, private, link-local and \
             similar networks are refused (`webhook_url_blocked`)."),
+        (name = "availability", description = "Working hours: a rule that makes ordinary \
+            sessions slot by slot in the service's time zone (a local time a DST change skips \
+            makes none; a repeated one makes one, the first)."),
         (name = "waitlist", description = "Waiting for a place in a full session: a freed \
             place goes to the first in line in the transaction that frees it, as a Pending \
             booking (`booking.created` with `source: \"waitlist\"`)."),

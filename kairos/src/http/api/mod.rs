@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod availability;
 pub mod booking_changes;
 pub mod bookings;
 pub mod catalogue;
@@ -53,6 +54,7 @@ pub fn routes() -> (Router<HttpState>, Document) {
         .merge(schedule::router())
         .merge(webhooks::router())
         .merge(waitlist::router())
+        .merge(availability::router())
         .split_for_parts();
     docs::finish(&mut doc);
     (router, doc)
