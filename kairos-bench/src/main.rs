@@ -6,6 +6,7 @@
 
 mod client;
 mod fixtures;
+mod hours;
 mod load;
 mod mail;
 mod mixed;
@@ -37,6 +38,7 @@ pub enum Scenario {
     Mixed,
     Scale,
     Waitlist,
+    Hours,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,7 +57,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ceiling,read,book,rush,login,mixed,scale,waitlist"
+        default_value = "ceiling,read,book,rush,login,mixed,scale,waitlist,hours"
     )]
     pub scenarios: Vec<Scenario>,
     /// The database the server under test uses.
@@ -306,6 +308,12 @@ async fn run(args: BenchArgs) -> Result<()> {
             report::print(&outcome);
             results.push(outcome);
         }
+    }
+    if wants(Scenario::Hours) && args.url.is_none() {
+        println!(
+            "\n== hours: working hours of 9:00-17:00 in 30-minute slots, weekdays, 365 days =="
+        );
+        hours::hours(&args).await?;
     }
     let broken: Vec<String> = results.iter().filter_map(Outcome::broken).collect();
     if let Some(path) = &args.json {
