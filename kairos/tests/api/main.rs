@@ -17,6 +17,7 @@ mod browser_waitlist;
 mod concurrency;
 mod fixtures;
 mod hardening;
+mod hours_pages;
 mod mail;
 mod mail_load;
 mod mail_pages;

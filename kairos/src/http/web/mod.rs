@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod forms;
 pub mod home;
+mod hours;
 pub mod outbox;
 mod prelude;
 pub mod schedule;
@@ -48,6 +49,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .merge(outbox::router())
         .merge(webhooks::router())
         .merge(waitlist::router())
+        .merge(hours::router())
         .layer(axum::middleware::from_fn_with_state(
             state,
             cookies::refresh_expired_access,
