@@ -29,6 +29,24 @@ use crate::domain::{
     session::SessionStatus,
 };
 
+/// The columns [`Target`] reads, from `sessions s JOIN services svc`.
+macro_rules! target_columns {
+    () => {
+        "s.starts_at, s.status AS session_status, s.service_id, svc.status AS service_status, \
+         svc.booking_notice_minutes, svc.cancellation_notice_minutes, svc.provider_id"
+    };
+}
+pub(super) use target_columns;
+
+/// The columns [`Place`] reads, from `sessions s JOIN services svc`.
+macro_rules! place_columns {
+    () => {
+        "s.ends_at, s.location, s.additional_information, svc.time_zone, \
+         svc.name AS service_name"
+    };
+}
+pub(super) use place_columns;
+
 #[derive(Debug, Clone)]
 pub struct NewBooking {
     pub id: Uuid,
@@ -152,12 +170,11 @@ impl Target {
 
 pub(super) async fn target(w: &mut Writer, session_id: Uuid) -> Result<Target, StoreError> {
     w.fetch_optional::<Target>(
-        query(
-            "SELECT s.starts_at, s.status AS session_status, s.service_id, \
-             svc.status AS service_status, svc.booking_notice_minutes, \
-             svc.cancellation_notice_minutes, svc.provider_id \
-             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
-        )
+        query(concat!(
+            "SELECT ",
+            target_columns!(),
+            " FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1"
+        ))
         .bind(session_id),
     )
     .await?
@@ -198,8 +215,7 @@ pub(super) async fn take_seat(
     ))
 }
 
-/// Where and when a session is and of what, as a new booking of it shows. (Read with columns
-/// `s.ends_at, s.location, s.additional_information, svc.time_zone, svc.name AS service_name`.)
+/// Where and when a session is and of what, as a new booking of it shows (`place_columns!`).
 #[derive(sqlx::FromRow)]
 pub(super) struct Place {
     pub(super) ends_at: DateTime<Utc>,
@@ -255,15 +271,15 @@ struct BookTarget {
 pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError> {
     let found = w
         .fetch_optional::<BookTarget>(
-            query(
-                "SELECT s.starts_at, s.status AS session_status, s.service_id, \
-                 svc.status AS service_status, svc.booking_notice_minutes, \
-                 svc.cancellation_notice_minutes, svc.provider_id, s.ends_at, s.location, \
-                 s.additional_information, svc.time_zone, svc.name AS service_name, \
-                 EXISTS (SELECT 1 FROM subscriptions sub WHERE sub.user_id = $2 \
-                         AND sub.service_id = s.service_id) AS subscribed \
-                 FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
-            )
+            query(concat!(
+                "SELECT ",
+                target_columns!(),
+                ", ",
+                place_columns!(),
+                ", EXISTS (SELECT 1 FROM subscriptions sub WHERE sub.user_id = $2 \
+                 AND sub.service_id = s.service_id) AS subscribed \
+                 FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1"
+            ))
             .bind(new.session_id)
             .bind(new.user_id),
         )

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     Constraint, Read, StoreError, Writer,
-    bookings::{self, Place, Target},
+    bookings::{self, Place, Target, place_columns, target_columns},
     on_violation, query,
 };
 use crate::domain::{
@@ -45,14 +45,14 @@ pub(super) struct Spot {
 
 pub(super) async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
     w.fetch_optional::<Spot>(
-        query(
-            "SELECT s.starts_at, s.status AS session_status, s.service_id, \
-             svc.status AS service_status, svc.booking_notice_minutes, \
-             svc.cancellation_notice_minutes, svc.provider_id, s.ends_at, s.capacity, s.booked, \
-             svc.waitlist_enabled, svc.name AS service_name, svc.time_zone, s.location, \
-             s.additional_information \
-             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1",
-        )
+        query(concat!(
+            "SELECT ",
+            target_columns!(),
+            ", ",
+            place_columns!(),
+            ", s.capacity, s.booked, svc.waitlist_enabled \
+                 FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.id = $1"
+        ))
         .bind(session_id),
     )
     .await?
@@ -84,45 +84,44 @@ pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreE
     if full == 0 {
         return Err(StoreError::Refused(Refusal::SessionNotFull));
     }
-    let (seq,): (i64,) = w
-        .fetch_one(
-            query(
-                "INSERT INTO waitlist_entries (id, session_id, service_id, user_id, seq, \
-                 created_at) VALUES ($1, $2, $3, $4, \
-                 (SELECT COALESCE(MAX(seq), 0) + 1 FROM waitlist_entries WHERE session_id = $2), \
-                 $5) RETURNING seq",
-            )
-            .bind(new.id)
-            .bind(new.session_id)
-            .bind(target.service_id)
-            .bind(new.user_id)
-            .bind(new.now),
+    w.execute(
+        query(
+            "INSERT INTO waitlist_entries (id, session_id, service_id, user_id, seq, created_at) \
+             VALUES ($1, $2, $3, $4, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM waitlist_entries WHERE session_id = $2), $5)",
         )
+        .bind(new.id)
+        .bind(new.session_id)
+        .bind(target.service_id)
+        .bind(new.user_id)
+        .bind(new.now),
+    )
+    .await
+    .map_err(on_violation(
+        Constraint::WaitlistOnePerUser,
+        StoreError::Refused(Refusal::AlreadyWaiting),
+    ))?;
+    w.fetch_one::<EntryRow>(query(concat!(entry_select!(), " WHERE e.id = $1")).bind(new.id))
         .await
-        .map_err(on_violation(
-            Constraint::WaitlistOnePerUser,
-            StoreError::Refused(Refusal::AlreadyWaiting),
-        ))?;
-    let (position,): (i64,) = w
-        .fetch_one(
-            query("SELECT COUNT(*) FROM waitlist_entries WHERE session_id = $1 AND seq <= $2")
-                .bind(new.session_id)
-                .bind(seq),
-        )
-        .await?;
-    Ok(WaitlistEntry {
-        id: new.id,
-        user_id: new.user_id,
-        session_id: new.session_id,
-        service_id: target.service_id,
-        position,
-        created_at: new.now,
-        service_name: spot.place.service_name.clone(),
-        starts_at: target.starts_at,
-        ends_at: spot.place.ends_at,
-        time_zone: spot.place.time_zone.clone(),
-    })
+        .map(EntryRow::entry)
 }
+
+/// An entry with its position (counted, never stored) and what it waits for.
+macro_rules! entry_select {
+    () => {
+        concat!(
+            "SELECT e.id, e.user_id, e.session_id, e.created_at, \
+             (SELECT COUNT(*) FROM waitlist_entries o \
+              WHERE o.session_id = e.session_id AND o.seq <= e.seq) AS position, ",
+            target_columns!(),
+            ", ",
+            place_columns!(),
+            " FROM waitlist_entries e JOIN sessions s ON s.id = e.session_id \
+             JOIN services svc ON svc.id = s.service_id"
+        )
+    };
+}
+use entry_select;
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {
@@ -131,11 +130,27 @@ struct EntryRow {
     session_id: Uuid,
     position: i64,
     created_at: DateTime<Utc>,
-    service_name: String,
-    ends_at: DateTime<Utc>,
-    time_zone: String,
     #[sqlx(flatten)]
     target: Target,
+    #[sqlx(flatten)]
+    place: Place,
+}
+
+impl EntryRow {
+    fn entry(self) -> WaitlistEntry {
+        WaitlistEntry {
+            id: self.id,
+            user_id: self.user_id,
+            session_id: self.session_id,
+            service_id: self.target.service_id,
+            position: self.position,
+            created_at: self.created_at,
+            starts_at: self.target.starts_at,
+            ends_at: self.place.ends_at,
+            service_name: self.place.service_name,
+            time_zone: self.place.time_zone,
+        }
+    }
 }
 
 /// A page of the user's places in lists that are still served (their sessions can still be
@@ -150,20 +165,12 @@ pub async fn of_user(
     let (after_start, after_id) = after.unzip();
     let mut rows: Vec<EntryRow> = r
         .fetch_all(
-            query(
-                "SELECT e.id, e.user_id, e.session_id, e.created_at, \
-                 (SELECT COUNT(*) FROM waitlist_entries o \
-                  WHERE o.session_id = e.session_id AND o.seq <= e.seq) AS position, \
-                 s.starts_at, s.status AS session_status, s.service_id, \
-                 svc.status AS service_status, svc.booking_notice_minutes, \
-                 svc.cancellation_notice_minutes, svc.provider_id, \
-                 svc.name AS service_name, s.ends_at, svc.time_zone \
-                 FROM waitlist_entries e JOIN sessions s ON s.id = e.session_id \
-                 JOIN services svc ON svc.id = s.service_id \
-                 WHERE e.user_id = $1 AND s.starts_at > $2 \
-                 AND ($3 IS NULL OR s.starts_at > $3 OR (s.starts_at = $3 AND e.id > $4)) \
-                 ORDER BY s.starts_at, e.id LIMIT $5",
-            )
+            query(concat!(
+                entry_select!(),
+                " WHERE e.user_id = $1 AND s.starts_at > $2 \
+                     AND ($3 IS NULL OR s.starts_at > $3 OR (s.starts_at = $3 AND e.id > $4)) \
+                     ORDER BY s.starts_at, e.id LIMIT $5"
+            ))
             .bind(user_id)
             .bind(now)
             .bind(after_start)
@@ -183,18 +190,7 @@ pub async fn of_user(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         if row.target.bookable()?.check_open(now).is_ok() {
-            items.push(WaitlistEntry {
-                id: row.id,
-                user_id: row.user_id,
-                session_id: row.session_id,
-                service_id: row.target.service_id,
-                position: row.position,
-                created_at: row.created_at,
-                starts_at: row.target.starts_at,
-                service_name: row.service_name,
-                ends_at: row.ends_at,
-                time_zone: row.time_zone,
-            });
+            items.push(row.entry());
         }
     }
     Ok(Page { items, next })
@@ -284,12 +280,11 @@ pub(super) async fn end_of_service(w: &mut Writer, service_id: Uuid) -> Result<(
 /// notice): the housekeeping pass. Answers how many lists it ended.
 pub async fn end_closed(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let waited_for: Vec<(Uuid, Target)> = w
-        .fetch_all::<WaitedFor>(query(
-            "SELECT s.id, s.starts_at, s.status AS session_status, s.service_id, \
-             svc.status AS service_status, svc.booking_notice_minutes, \
-             svc.cancellation_notice_minutes, svc.provider_id \
-             FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.waiting > 0",
-        ))
+        .fetch_all::<WaitedFor>(query(concat!(
+            "SELECT s.id, ",
+            target_columns!(),
+            " FROM sessions s JOIN services svc ON svc.id = s.service_id WHERE s.waiting > 0"
+        )))
         .await?
         .into_iter()
         .map(|row| (row.id, row.target))

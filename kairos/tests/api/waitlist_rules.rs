@@ -13,6 +13,7 @@ use crate::{
 on_both_backends!(
     a_cancelled_session_or_a_waitlist_turned_off_ends_the_list,
     joining_is_refused_with_a_reason_and_leaving_is_final,
+    a_withdrawn_service_ends_its_lists_and_promotes_no_one,
 );
 
 async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp) {
@@ -130,4 +131,43 @@ async fn joining_is_refused_with_a_reason_and_leaving_is_final(app: TestApp) {
         session_seen(&app, &provider, &service, &session).await["waiting"],
         0
     );
+}
+
+async fn a_withdrawn_service_ends_its_lists_and_promotes_no_one(app: TestApp) {
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({ "name": "Kayaking" }), 24, 1).await;
+    let holder = app.customer().await;
+    let held = app.booked(&holder, &session).await;
+    let b = app.customer().await;
+    joined(&app, &b, &session).await;
+
+    // It had a booking, so it is archived and that booking cancelled: the freed place goes to
+    // no one, as the session can no longer be booked.
+    let withdrawn = app
+        .as_user(&provider)
+        .delete(&format!(
+            "/api/user/{}/services/{}",
+            provider.id,
+            id_of(&service)
+        ))
+        .await;
+    assert!(withdrawn.status().is_success(), "{}", withdrawn.status());
+    assert_eq!(app.booking_of(&holder, &held).await["status"], "Cancelled");
+    assert_eq!(
+        live_bookings(&app, &b, &session).await,
+        0,
+        "no one promoted"
+    );
+    assert!(entries(&app, &b).await.is_empty());
+    let rows = app
+        .db
+        .count(
+            kairos::store::query("SELECT COUNT(*) FROM waitlist_entries WHERE session_id = $1")
+                .bind(id_of(&session)),
+        )
+        .await;
+    assert_eq!(rows, 0, "the list ended");
 }

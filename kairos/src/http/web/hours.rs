@@ -44,7 +44,7 @@ impl HoursForm {
         let days = |weekdays: &[Weekday]| {
             weekdays
                 .iter()
-                .map(|d| format!("{d:?}").to_lowercase()[..3].to_owned())
+                .filter_map(|d| DAYS.iter().find(|(_, day)| day == d).map(|(name, _)| *name))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
@@ -135,20 +135,22 @@ impl HoursForm {
     }
 }
 
+/// How the form writes weekdays (it also reads longer words that start so: `monday`).
+const DAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Monday),
+    ("tue", Weekday::Tuesday),
+    ("wed", Weekday::Wednesday),
+    ("thu", Weekday::Thursday),
+    ("fri", Weekday::Friday),
+    ("sat", Weekday::Saturday),
+    ("sun", Weekday::Sunday),
+];
+
 fn weekday(word: &str) -> Option<Weekday> {
     let word = word.trim_end_matches(',').to_lowercase();
-    [
-        ("mon", Weekday::Monday),
-        ("tue", Weekday::Tuesday),
-        ("wed", Weekday::Wednesday),
-        ("thu", Weekday::Thursday),
-        ("fri", Weekday::Friday),
-        ("sat", Weekday::Saturday),
-        ("sun", Weekday::Sunday),
-    ]
-    .into_iter()
-    .find(|(short, _)| word.len() >= 3 && short.starts_with(&word[..3]))
-    .map(|(_, day)| day)
+    DAYS.iter()
+        .find(|(short, _)| word.get(..3) == Some(*short))
+        .map(|(_, day)| *day)
 }
 
 #[derive(Template, WebTemplate)]
