@@ -247,46 +247,27 @@ impl TestApp {
     /// Waits (up to 10 s) until the outbox has done everything due by the server's clock: every
     /// event dispatched, no reminder due, no message or webhook delivery due and unsent.
     pub async fn outbox_settled(&self) {
+        // Each count's "due by now" reads the clock after the count before it returned: work
+        // that count saw done (an event dispatched, a reminder taken) was queued at the
+        // worker's now, before its commit, so it is counted as due by the next count instead
+        // of passing as "not yet due" while still unsent.
+        const DUE: [&str; 3] = [
+            "SELECT COUNT(*) FROM reminders WHERE state = 'pending' AND due_at <= $1",
+            "SELECT COUNT(*) FROM messages WHERE status = 'pending' AND next_attempt_at <= $1",
+            "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhooks h ON h.id = d.webhook_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND h.enabled",
+        ];
         for _ in 0..200 {
-            // Read afresh each time: what the worker queues is due at its own (later) now.
-            let now = self.clock().now();
-            let events = self
+            let mut left = self
                 .db
                 .count(query(
                     "SELECT COUNT(*) FROM events WHERE dispatched_at IS NULL",
                 ))
                 .await;
-            let reminders = self
-                .db
-                .count(
-                    query(
-                        "SELECT COUNT(*) FROM reminders WHERE state = 'pending' AND due_at <= $1",
-                    )
-                    .bind(now),
-                )
-                .await;
-            let messages = self
-                .db
-                .count(
-                    query(
-                        "SELECT COUNT(*) FROM messages WHERE status = 'pending' \
-                         AND next_attempt_at <= $1",
-                    )
-                    .bind(now),
-                )
-                .await;
-            let deliveries = self
-                .db
-                .count(
-                    query(
-                        "SELECT COUNT(*) FROM webhook_deliveries d \
-                         JOIN webhooks h ON h.id = d.webhook_id \
-                         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND h.enabled",
-                    )
-                    .bind(now),
-                )
-                .await;
-            if events + reminders + messages + deliveries == 0 {
+            for text in DUE {
+                left += self.db.count(query(text).bind(self.clock().now())).await;
+            }
+            if left == 0 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
