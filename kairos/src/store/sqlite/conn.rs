@@ -5,15 +5,16 @@
 //! every call is a round trip between threads, and a savepoint sent alone would be one more.
 
 use futures_util::StreamExt;
-use sqlx::{Sqlite as Db, pool::PoolConnection};
+use sqlx::Sqlite as Db;
 
+use super::lease::Leased;
 use crate::store::{
     Constraint, StoreError,
     query::{Query, Record, bind_args},
 };
 
 pub struct SqliteConn {
-    pub(super) conn: PoolConnection<Db>,
+    pub(super) conn: Leased,
     /// Statements to send before the next one, in the same call.
     pub(super) owed: String,
     /// Whether the current operation has sent anything (so its savepoint exists).
@@ -28,8 +29,8 @@ const RELEASE: &str = "RELEASE kairos_write; ";
 const ROLLBACK_TO: &str = "ROLLBACK TO kairos_write; RELEASE kairos_write; ";
 
 impl SqliteConn {
-    /// Wraps a pooled connection; outside the writer nothing is ever owed.
-    pub fn new(conn: PoolConnection<Db>) -> Self {
+    /// Wraps a leased connection; outside the writer nothing is ever owed.
+    pub fn new(conn: Leased) -> Self {
         Self {
             conn,
             owed: String::new(),

@@ -5,6 +5,7 @@
 //! the tail stays bounded.
 
 mod conn;
+mod lease;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -14,14 +15,13 @@ use std::{path::Path, sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::{
-    Connection, SqliteConnection,
-    sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-    },
+    ConnectOptions, Connection, SqliteConnection,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use conn::SqliteConn;
+use lease::Connections;
 pub use writer::WriterCounts;
 
 use super::{
@@ -38,14 +38,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Sqlite {
-    readers: SqlitePool,
+    readers: Arc<Connections>,
     writer: mpsc::Sender<Job>,
     counts: Arc<WriterCounts>,
 }
 
 /// What every connection sets. Only the writer sets the journal mode: WAL is kept in the file,
 /// and a read-only connection cannot change it.
-fn options(path: &Path) -> SqliteConnectOptions {
+pub(super) fn options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         // A confirmed booking must survive power loss, not only a crash of the process.
@@ -68,24 +68,20 @@ impl Sqlite {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let write_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(
-                options(path)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .create_if_missing(true),
-            )
-            .await?;
+        let writer_options = options(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .create_if_missing(true);
+        let mut first = writer_options.connect().await?;
         sqlx::migrate!("./migrations/sqlite")
-            .run(&write_pool)
+            .run(&mut first)
             .await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(readers.max(1))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // Refuses any change, so nothing can write beside the writer.
-            .connect_with(options(path).pragma("query_only", "ON"))
-            .await?;
+        let write_pool = Arc::new(Connections::new(writer_options, 1, vec![first]));
+        // Refuses any change, so nothing can write beside the writer.
+        let readers = Arc::new(Connections::new(
+            options(path).pragma("query_only", "ON"),
+            readers,
+            Vec::new(),
+        ));
         let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
         let counts = Arc::new(WriterCounts::default());
         tokio::spawn(writer::run(
@@ -111,8 +107,15 @@ impl Sqlite {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let conn = self.readers.acquire().await.map_err(conn::classify)?;
-        op(&mut Reader(Conn::Sqlite(SqliteConn::new(conn)))).await
+        let conn = self.readers.lease().await?;
+        let mut reader = Reader(Conn::Sqlite(SqliteConn::new(conn)));
+        let result = op(&mut reader).await;
+        if let Reader(Conn::Sqlite(conn)) = &mut reader
+            && conn.broken.is_some()
+        {
+            conn.conn.discard();
+        }
+        result
     }
 
     pub async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
@@ -165,9 +168,10 @@ impl Sqlite {
     }
 
     pub fn pool_stats(&self) -> PoolStats {
+        let (size, idle) = self.readers.stats();
         PoolStats {
-            size: self.readers.size() + 1,
-            idle: u32::try_from(self.readers.num_idle()).unwrap_or(u32::MAX),
+            size: size + 1,
+            idle,
         }
     }
 }

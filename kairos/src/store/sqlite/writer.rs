@@ -14,10 +14,10 @@ use std::{
 };
 
 use futures_util::{FutureExt, future::BoxFuture};
-use sqlx::{Sqlite as Db, sqlite::SqlitePool};
+use sqlx::Sqlite as Db;
 use tokio::sync::{Notify, mpsc};
 
-use super::conn::SqliteConn;
+use super::{conn::SqliteConn, lease::Connections};
 use crate::store::{
     conn::{Conn, Writer},
     events,
@@ -48,7 +48,7 @@ pub struct WriterCounts {
 }
 
 pub(super) async fn run(
-    pool: SqlitePool,
+    pool: Arc<Connections>,
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
@@ -75,12 +75,12 @@ fn sqlite(writer: &mut Writer) -> &mut SqliteConn {
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
 async fn commit_batch(
-    pool: &SqlitePool,
+    pool: &Arc<Connections>,
     batch: &mut Vec<Job>,
     logins: &PrincipalCache,
     outbox: &Notify,
 ) {
-    let mut writer = match pool.acquire().await {
+    let mut writer = match pool.lease().await {
         Ok(conn) => Writer::new(Conn::Sqlite(SqliteConn::new(conn))),
         Err(err) => {
             tracing::error!(error = %err, jobs = batch.len(), "no connection for a write batch");
