@@ -288,6 +288,7 @@ pub async fn withdraw(
         .value()?;
     // Closing the sessions first means a booking racing with this either committed before (and
     // is cancelled below) or finds its session closed.
+    super::sessions::lock_bookings_first(w, super::sessions::BookingsOf::Service(id, now)).await?;
     let closed: Vec<(Uuid,)> = w
         .fetch_all(
             query(

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    Changed, Constraint, Read, Row, StoreError, Writer,
+    Changed, Constraint, Dialect, Read, Row, StoreError, Writer,
     bookings::{pending_of_session, reread_all},
     on_violation, query,
     services::release_seats,
@@ -196,6 +196,9 @@ pub async fn update(
         return Err(StoreError::Refused(Refusal::SessionCancelled));
     }
     let moved = changes.starts_at != current.starts_at || changes.ends_at != current.ends_at;
+    if moved {
+        lock_bookings_first(w, BookingsOf::Session(id)).await?;
+    }
     let row = w
         .fetch_optional::<SessionRow>(
             query(concat!(
@@ -269,6 +272,7 @@ pub async fn cancel(
     if current.ends_at <= now {
         return Err(StoreError::Refused(Refusal::SessionEnded));
     }
+    lock_bookings_first(w, BookingsOf::Session(id)).await?;
     w.execute(
         query(
             "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
@@ -305,4 +309,37 @@ pub async fn cancel(
         },
         bookings,
     ))
+}
+
+/// Whose live bookings [`lock_bookings_first`] takes.
+pub(super) enum BookingsOf {
+    Session(Uuid),
+    /// A service's sessions that have not ended by the time given.
+    Service(Uuid, DateTime<Utc>),
+}
+
+/// Locks the live bookings a change to sessions is about to change with them, before it
+/// touches the sessions: booking rows before session rows is the order every transaction locks
+/// in (`bookings.rs`), so a customer cancelling or moving one of them at the same moment waits
+/// for this change instead of the two deadlocking (a 503 on PostgreSQL). SQLite's one writer
+/// takes no row locks, so there it does nothing.
+pub(super) async fn lock_bookings_first(w: &mut Writer, of: BookingsOf) -> Result<(), StoreError> {
+    if w.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let statement = match of {
+        BookingsOf::Session(id) => query(
+            "SELECT id FROM bookings WHERE session_id = $1 AND status <> 'Cancelled' \
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(id),
+        BookingsOf::Service(id, now) => query(
+            "SELECT id FROM bookings WHERE service_id = $1 AND status <> 'Cancelled' \
+             AND session_id IN (SELECT id FROM sessions WHERE service_id = $1 AND ends_at > $2) \
+             ORDER BY id FOR UPDATE",
+        )
+        .bind(id)
+        .bind(now),
+    };
+    w.fetch_all::<(Uuid,)>(statement).await.map(drop)
 }

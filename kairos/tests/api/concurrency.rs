@@ -14,6 +14,7 @@ on_both_backends!(
     twenty_parallel_cancels_free_one_place,
     cancels_racing_bookings_on_a_full_session_keep_the_count_exact,
     opposite_reschedules_at_once_neither_deadlock_nor_drift,
+    a_session_cancelled_while_its_customers_cancel_neither_deadlocks_nor_drifts,
 );
 
 /// `n` customers, made concurrently (sign-up and login hash passwords, the slow part).
@@ -235,4 +236,72 @@ async fn opposite_reschedules_at_once_neither_deadlock_nor_drift(app: TestApp) {
     }
     assert_eq!(app.seats(id_of(&a)).await, (20, 20));
     assert_eq!(app.seats(id_of(&b)).await, (20, 20));
+}
+
+/// The provider cancels a session in the same moment as its customers cancel their own
+/// bookings in it: each booking ends once, nothing answers 5xx (a deadlock would be a 503 on
+/// PostgreSQL), and the session holds no one.
+async fn a_session_cancelled_while_its_customers_cancel_neither_deadlocks_nor_drifts(app: TestApp) {
+    let app = Arc::new(app);
+    for round in 0..3 {
+        let Class {
+            provider,
+            service,
+            session,
+        } = app.class(json!({}), 24, 30).await;
+        let people = customers(&app, 30).await;
+        let mut bookings = Vec::new();
+        for person in &people {
+            bookings.push((person.clone(), app.booked(person, &session).await));
+        }
+        let barrier = Arc::new(Barrier::new(bookings.len() + 1));
+        let mut tasks: Vec<_> = bookings
+            .into_iter()
+            .map(|(person, booking)| {
+                let (app, barrier) = (Arc::clone(&app), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    app.post(
+                        &format!(
+                            "/api/user/{}/bookings/{}/cancel",
+                            person.id,
+                            id_of(&booking)
+                        ),
+                        &person.token,
+                        &json!({}),
+                    )
+                    .await
+                    .status()
+                })
+            })
+            .collect();
+        let path = format!(
+            "/api/user/{}/services/{}/sessions/{}",
+            provider.id,
+            id_of(&service),
+            id_of(&session)
+        );
+        tasks.push({
+            let (app, barrier) = (Arc::clone(&app), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.delete(&path, &provider.token).await.status()
+            })
+        });
+        for task in tasks {
+            let status = task.await.unwrap();
+            assert_eq!(status, StatusCode::OK, "round {round}");
+        }
+        assert_eq!(app.seats(id_of(&session)).await.0, 0, "round {round}");
+        let live = app
+            .db
+            .count(
+                kairos::store::query(
+                    "SELECT COUNT(*) FROM bookings WHERE session_id = $1 AND status <> 'Cancelled'",
+                )
+                .bind(id_of(&session)),
+            )
+            .await;
+        assert_eq!(live, 0, "round {round}");
+    }
 }
