@@ -273,16 +273,22 @@ pub async fn cancel(
         return Err(StoreError::Refused(Refusal::SessionEnded));
     }
     lock_bookings_first(w, BookingsOf::Session(id)).await?;
-    w.execute(
-        query(
-            "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
-             sequence = sequence + 1, updated_at = $3 WHERE id = $1",
+    let cancelled = w
+        .execute(
+            query(
+                "UPDATE sessions SET status = 'cancelled', cancellation_reason = $2, \
+                 sequence = sequence + 1, updated_at = $3 WHERE id = $1 AND status <> 'cancelled'",
+            )
+            .bind(id)
+            .bind(reason.clone())
+            .bind(now),
         )
-        .bind(id)
-        .bind(reason.clone())
-        .bind(now),
-    )
-    .await?;
+        .await?;
+    if cancelled == 0 {
+        // Another cancellation committed since the read above: it did the work, once.
+        let session = by_id(w, id).await?.ok_or(StoreError::NotFound)?;
+        return Ok((Changed::no(session), Vec::new()));
+    }
     let freed: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(

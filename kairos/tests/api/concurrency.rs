@@ -15,6 +15,7 @@ on_both_backends!(
     cancels_racing_bookings_on_a_full_session_keep_the_count_exact,
     opposite_reschedules_at_once_neither_deadlock_nor_drift,
     a_session_cancelled_while_its_customers_cancel_neither_deadlocks_nor_drifts,
+    a_session_cancelled_twenty_times_at_once_is_cancelled_once,
 );
 
 /// `n` customers, made concurrently (sign-up and login hash passwords, the slow part).
@@ -304,4 +305,56 @@ async fn a_session_cancelled_while_its_customers_cancel_neither_deadlocks_nor_dr
             .await;
         assert_eq!(live, 0, "round {round}");
     }
+}
+
+/// Twenty cancellations of one session at once: all answer 200 with the cancelled session, and
+/// it is cancelled once (one event, its booking ended once, its place freed once).
+async fn a_session_cancelled_twenty_times_at_once_is_cancelled_once(app: TestApp) {
+    let app = Arc::new(app);
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({}), 24, 5).await;
+    app.booked(&app.customer().await, &session).await;
+    let path = format!(
+        "/api/user/{}/services/{}/sessions/{}",
+        provider.id,
+        id_of(&service),
+        id_of(&session)
+    );
+    let barrier = Arc::new(Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (app, barrier, path, token) = (
+                Arc::clone(&app),
+                Arc::clone(&barrier),
+                path.clone(),
+                provider.token.clone(),
+            );
+            tokio::spawn(async move {
+                barrier.wait().await;
+                app.delete(&path, &token).await.status()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    let count = |text: &'static str| {
+        app.db
+            .count(kairos::store::query(text).bind(id_of(&session).to_string()))
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE type = 'session.cancelled' AND data LIKE '%' || $1 || '%'")
+            .await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE type = 'booking.cancelled' AND data LIKE '%' || $1 || '%'")
+            .await,
+        1,
+        "its booking ended once"
+    );
+    assert_eq!(app.seats(id_of(&session)).await.0, 0);
 }
