@@ -161,6 +161,16 @@ pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.org", Uuid::new_v4().simple())
 }
 
+/// The API path of one session: its provider's, under its service.
+pub fn session_path(provider: &Login, service: &Value, session: &Value) -> String {
+    format!(
+        "/api/user/{}/services/{}/sessions/{}",
+        provider.id,
+        id_of(service),
+        id_of(session)
+    )
+}
+
 /// The `id` of an object in an answer.
 pub fn id_of(value: &Value) -> Uuid {
     value["id"]

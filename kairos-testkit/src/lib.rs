@@ -13,7 +13,7 @@ pub mod spawn;
 pub mod story;
 pub mod webhooks;
 
-pub use client::{Answer, Client, Login, id_of, problem, unique_email};
+pub use client::{Answer, Client, Login, id_of, problem, session_path, unique_email};
 pub use database::{Backend, Data, FreshDatabase, TestDb};
 pub use mail::{Mail, MailServer};
 pub use process::{ServerProcess, kairos_binary, rss_mb_of};

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::helpers::{Class, Login, TestApp, id_of, on_both_backends};
+use crate::helpers::{Class, Login, TestApp, id_of, on_both_backends, session_path};
 
 on_both_backends!(
     two_hundred_clients_race_for_ten_places_then_for_one,
@@ -276,12 +276,7 @@ async fn a_session_cancelled_while_its_customers_cancel_neither_deadlocks_nor_dr
                 })
             })
             .collect();
-        let path = format!(
-            "/api/user/{}/services/{}/sessions/{}",
-            provider.id,
-            id_of(&service),
-            id_of(&session)
-        );
+        let path = session_path(&provider, &service, &session);
         tasks.push({
             let (app, barrier) = (Arc::clone(&app), Arc::clone(&barrier));
             tokio::spawn(async move {
@@ -317,12 +312,7 @@ async fn a_session_cancelled_twenty_times_at_once_is_cancelled_once(app: TestApp
         session,
     } = app.class(json!({}), 24, 5).await;
     app.booked(&app.customer().await, &session).await;
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
+    let path = session_path(&provider, &service, &session);
     let barrier = Arc::new(Barrier::new(20));
     let tasks: Vec<_> = (0..20)
         .map(|_| {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     Answer, Class, Login, Mail, TestApp, id_of, on_both_backends, parse_calendar, parse_feed,
+    session_path,
 };
 
 on_both_backends!(
@@ -263,12 +264,7 @@ async fn a_moved_session_tells_each_customer_and_a_cancelled_one_cancels_each_bo
     let (ann, bob) = (app.customer().await, app.customer().await);
     app.booked(&ann, &session).await;
     app.booked(&bob, &session).await;
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
+    let path = session_path(&provider, &service, &session);
     app.as_user(&provider)
         .patch(&path, &json!({ "startsAt": app.in_hours(30) }))
         .await

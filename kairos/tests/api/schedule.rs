@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     Answer, Class, Login, Props, TestApp, id_of, in_hours, on_both_backends, parse_feed, problem,
+    session_path,
 };
 
 on_both_backends!(
@@ -351,12 +352,7 @@ async fn the_feed_sequence_grows_when_a_booking_changes(app: TestApp) {
     let before = parse_feed(&fetch(&app, &url).await.text().await.unwrap());
     let seq = |events: &Vec<Props>| events[0].get("SEQUENCE").unwrap().parse::<u32>().unwrap();
     app.patch(
-        &format!(
-            "/api/user/{}/services/{}/sessions/{}",
-            provider.id,
-            id_of(&service),
-            id_of(&session)
-        ),
+        &session_path(&provider, &service, &session),
         &provider.token,
         &json!({ "startsAt": in_hours(26) }),
     )
@@ -385,16 +381,8 @@ async fn a_providers_feed_has_one_event_per_session(app: TestApp) {
         session,
     } = app.class(json!({ "name": "Yoga" }), 24, 5).await;
     let gone = app.session(&provider, &service, 48, 5).await;
-    app.delete(
-        &format!(
-            "/api/user/{}/services/{}/sessions/{}",
-            provider.id,
-            id_of(&service),
-            id_of(&gone)
-        ),
-        &provider.token,
-    )
-    .await;
+    app.delete(&session_path(&provider, &service, &gone), &provider.token)
+        .await;
     app.booked(&app.customer().await, &session).await;
     let url = feed_url(&app, &provider).await;
     let events = parse_feed(&fetch(&app, &url).await.text().await.unwrap());

@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Answer, Class, TestApp, id_of, in_hours, on_both_backends, problem};
+use crate::helpers::{
+    Answer, Class, TestApp, id_of, in_hours, on_both_backends, problem, session_path,
+};
 
 on_both_backends!(
     the_template_lists_every_field_with_defaults_and_limits,
@@ -808,12 +810,7 @@ async fn moving_a_session_moves_its_bookings(app: TestApp) {
     let new_start = in_hours(30);
     let moved = app
         .patch(
-            &format!(
-                "/api/user/{}/services/{}/sessions/{}",
-                provider.id,
-                id_of(&service),
-                id_of(&session)
-            ),
+            &session_path(&provider, &service, &session),
             &provider.token,
             &json!({ "startsAt": new_start }),
         )
@@ -838,12 +835,7 @@ async fn capacity_cannot_drop_below_the_places_booked(app: TestApp) {
     } = app.class(json!({}), 24, 3).await;
     app.booked(&app.customer().await, &session).await;
     app.booked(&app.customer().await, &session).await;
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
+    let path = session_path(&provider, &service, &session);
     let refused = app
         .patch(&path, &provider.token, &json!({ "capacity": 1 }))
         .await;
@@ -880,12 +872,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
     } = app.class(json!({}), 24, 3).await;
     let ann = app.customer().await;
     let booking = app.booked(&ann, &session).await;
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
+    let path = session_path(&provider, &service, &session);
     let response = app
         .delete(&format!("{path}?reason=Teacher%20ill"), &provider.token)
         .await;
@@ -927,15 +914,7 @@ async fn cancelling_a_session_cancels_its_pending_bookings(app: TestApp) {
     // An ended session cannot be cancelled.
     let past = app.session(&provider, &service, -3, 3).await;
     let ended = app
-        .delete(
-            &format!(
-                "/api/user/{}/services/{}/sessions/{}",
-                provider.id,
-                id_of(&service),
-                id_of(&past)
-            ),
-            &provider.token,
-        )
+        .delete(&session_path(&provider, &service, &past), &provider.token)
         .await;
     assert_eq!(
         problem(ended, StatusCode::CONFLICT).await["code"],
@@ -952,12 +931,7 @@ async fn the_public_session_list_shows_places_left(app: TestApp) {
     let second = app.session(&provider, &service, 48, 3).await;
     let cancelled = app.session(&provider, &service, 36, 3).await;
     app.delete(
-        &format!(
-            "/api/user/{}/services/{}/sessions/{}",
-            provider.id,
-            id_of(&service),
-            id_of(&cancelled)
-        ),
+        &session_path(&provider, &service, &cancelled),
         &provider.token,
     )
     .await;

@@ -8,7 +8,7 @@ use kairos::store::query;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, Class, Login, TestApp, id_of, on_both_backends};
+use crate::helpers::{Answer, Class, Login, TestApp, id_of, on_both_backends, session_path};
 
 on_both_backends!(
     a_cancellation_books_the_first_in_line_at_once,
@@ -87,12 +87,7 @@ pub async fn set_capacity(
     session: &Value,
     capacity: i64,
 ) {
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(service),
-        id_of(session)
-    );
+    let path = session_path(provider, service, session);
     app.as_user(provider)
         .patch(&path, &json!({ "capacity": capacity }))
         .await

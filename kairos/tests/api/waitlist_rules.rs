@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{Answer, Class, TestApp, id_of, on_both_backends},
+    helpers::{Answer, Class, TestApp, id_of, on_both_backends, session_path},
     waitlist::{entries, join, joined, live_bookings, position, session_seen},
 };
 
@@ -29,12 +29,7 @@ async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp
     joined(&app, &b, &session).await;
     joined(&app, &b, &other).await;
 
-    let path = format!(
-        "/api/user/{}/services/{}/sessions/{}",
-        provider.id,
-        id_of(&service),
-        id_of(&session)
-    );
+    let path = session_path(&provider, &service, &session);
     let cancelled = app.as_user(&provider).delete(&path).await;
     assert!(cancelled.status().is_success(), "{}", cancelled.status());
     assert_eq!(
