@@ -294,6 +294,20 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         }
         return Err(refused);
     }
+    insert(w, target, &new).await?;
+    if !found.subscribed {
+        subscribe(w, new.user_id, target.service_id, new.now).await?;
+    }
+    // The booking as it now is, from what was read above: no need to read it back.
+    found.place.booking(target, new)
+}
+
+/// Writes a new Pending booking of the target's session; its place must be held already.
+pub(super) async fn insert(
+    w: &mut Writer,
+    target: &Target,
+    new: &NewBooking,
+) -> Result<(), StoreError> {
     w.execute(
         query(
             "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
@@ -309,15 +323,11 @@ pub async fn book(w: &mut Writer, new: NewBooking) -> Result<Booking, StoreError
         .bind(new.now),
     )
     .await
+    .map(drop)
     .map_err(on_violation(
         Constraint::BookingsOneLivePerUser,
         StoreError::Refused(Refusal::AlreadyBooked),
-    ))?;
-    if !found.subscribed {
-        subscribe(w, new.user_id, target.service_id, new.now).await?;
-    }
-    // The booking as it now is, from what was read above: no need to read it back.
-    found.place.booking(target, new)
+    ))
 }
 
 /// Whether the user holds a live (pending or completed) booking of the session.

@@ -59,21 +59,8 @@ pub(super) async fn fill(
             notes: None,
             now,
         };
+        bookings::insert(w, target, &new).await?;
         let booking = spot.place.booking(target, new)?;
-        w.execute(
-            query(
-                "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
-                 sequence, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'Pending', 0, $6, $6)",
-            )
-            .bind(booking.id)
-            .bind(*user_id)
-            .bind(target.service_id)
-            .bind(target.provider_id)
-            .bind(session_id)
-            .bind(now),
-        )
-        .await?;
         w.execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(*entry_id))
             .await?;
         bookings::subscribe(w, *user_id, target.service_id, now).await?;
