@@ -188,34 +188,41 @@ async fn take_away(
         .await?;
     let mut generated = Generated::default();
     for (id, _, booked) in made.into_iter().filter(|(_, start, _)| goes(*start)) {
-        if booked > 0 {
-            if let Some(session) = sessions::by_id(w, id).await? {
-                generated.kept.push(session);
-            }
-            continue;
+        if booked == 0 && gone(w, id, now).await? {
+            generated.removed += 1;
+        } else if let Some(session) = sessions::by_id(w, id).await? {
+            // A live booking holds it (perhaps one taken since the read above): it stays.
+            generated.kept.push(session);
         }
-        let deleted = w
-            .execute(
-                query(
-                    "DELETE FROM sessions WHERE id = $1 AND booked = 0 \
-                     AND NOT EXISTS (SELECT 1 FROM bookings WHERE session_id = $1)",
-                )
-                .bind(id),
-            )
-            .await?;
-        if deleted == 0 {
-            w.execute(
-                query(
-                    "UPDATE sessions SET status = 'cancelled', \
-                     cancellation_reason = 'No longer in the working hours', \
-                     sequence = sequence + 1, updated_at = $2 WHERE id = $1 AND booked = 0",
-                )
-                .bind(id)
-                .bind(now),
-            )
-            .await?;
-        }
-        generated.removed += 1;
     }
     Ok(generated)
+}
+
+/// Deletes a session that never had a booking, or cancels one whose bookings were all
+/// cancelled; answers false, changing nothing, if a place in it is taken.
+async fn gone(w: &mut Writer, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let deleted = w
+        .execute(
+            query(
+                "DELETE FROM sessions WHERE id = $1 AND booked = 0 \
+                 AND NOT EXISTS (SELECT 1 FROM bookings WHERE session_id = $1)",
+            )
+            .bind(id),
+        )
+        .await?;
+    if deleted > 0 {
+        return Ok(true);
+    }
+    let cancelled = w
+        .execute(
+            query(
+                "UPDATE sessions SET status = 'cancelled', \
+                 cancellation_reason = 'No longer in the working hours', \
+                 sequence = sequence + 1, updated_at = $2 WHERE id = $1 AND booked = 0",
+            )
+            .bind(id)
+            .bind(now),
+        )
+        .await?;
+    Ok(cancelled > 0)
 }
