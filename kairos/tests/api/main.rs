@@ -18,6 +18,7 @@ mod concurrency;
 mod fixtures;
 mod hardening;
 mod hours_pages;
+mod instances;
 mod mail;
 mod mail_load;
 mod mail_pages;

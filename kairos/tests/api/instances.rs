@@ -1,0 +1,63 @@
+//! A login ended on one instance is refused by the very next request on any other: logout,
+//! revoke and an admin's forced logout, against the read the benchmark measures (a page of
+//! one's bookings). On PostgreSQL two servers share the database, as behind a load balancer; on
+//! SQLite one process serves the file, so the second "instance" is the same server.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{Backend, Login, TestApp, on_both_backends};
+
+on_both_backends!(a_login_ended_on_one_instance_is_refused_next_on_another);
+
+async fn bookings_status(app: &TestApp, login: &Login) -> StatusCode {
+    app.get(&format!("/api/user/{}/bookings", login.id), &login.token)
+        .await
+        .status()
+}
+
+async fn a_login_ended_on_one_instance_is_refused_next_on_another(app: TestApp) {
+    let second = match app.backend {
+        Backend::Postgres => Some(app.another_instance().await),
+        Backend::Sqlite => None,
+    };
+    let other = second.as_ref().unwrap_or(&app);
+    let (ann, bob, cara) = (
+        app.customer().await,
+        app.customer().await,
+        app.customer().await,
+    );
+    let admin = app.admin().await;
+    // Each has just been served by the other instance, so anything it keeps is warm.
+    for person in [&ann, &bob, &cara] {
+        assert_eq!(bookings_status(other, person).await, StatusCode::OK);
+    }
+
+    let logout = app
+        .request(Method::POST, "/api/logout")
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(bookings_status(other, &ann).await, StatusCode::UNAUTHORIZED);
+
+    let revoke = app
+        .post_anonymous("/api/revoke", &json!({ "token": bob.refresh_token }))
+        .await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    assert_eq!(bookings_status(other, &bob).await, StatusCode::UNAUTHORIZED);
+
+    let forced = app
+        .post(
+            &format!("/api/logout/{}", cara.id),
+            &admin.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(forced.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        bookings_status(other, &cara).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
