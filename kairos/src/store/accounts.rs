@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::{
     Constraint, Read, Row, StoreError, Writer, on_violation, query,
     query::{Repeated, repeated_texts},
+    record,
 };
 use crate::domain::{
     refusal::Refusal,
@@ -56,15 +57,16 @@ macro_rules! user_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    id: Uuid,
-    email: String,
-    role: String,
-    is_chirpy_red: bool,
-    email_notifications: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+record! {
+    pub(crate) struct UserRow {
+        id: Uuid,
+        email: String,
+        role: String,
+        is_chirpy_red: bool,
+        email_notifications: bool,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
 }
 
 impl Row for UserRow {
@@ -85,11 +87,12 @@ impl Row for UserRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct CredentialsRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    password_hash: String,
+record! {
+    struct CredentialsRow {
+        #[sqlx(flatten)]
+        user: UserRow,
+        password_hash: String,
+    }
 }
 
 /// Fails with [`Refusal::EmailTaken`] when another account has the address, in any case.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{
     Read, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
-    sessions,
+    record, sessions,
 };
 use crate::domain::{id::new_id, session::Session};
 
@@ -32,15 +32,17 @@ pub struct Slots {
     pub until: String,
 }
 
-/// A stored rule, with what extending it needs to know of its service.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredRule {
-    pub service_id: Uuid,
-    pub rule: String,
-    pub generated_until: String,
-    pub time_zone: String,
-    pub capacity: i64,
-    pub location: String,
+record! {
+    /// A stored rule, with what extending it needs to know of its service.
+    #[derive(Debug, Clone)]
+    pub struct StoredRule {
+        pub service_id: Uuid,
+        pub rule: String,
+        pub generated_until: String,
+        pub time_zone: String,
+        pub capacity: i64,
+        pub location: String,
+    }
 }
 
 macro_rules! stored {

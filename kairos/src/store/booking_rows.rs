@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Row, StoreError};
+use super::{Row, StoreError, record};
 use crate::domain::booking::{Booking, BookingStatus, CancelledBy, SessionDetails, TimeRange};
 
 /// Selects what [`BookingRow`] reads: the booking with its session and service.
@@ -20,26 +20,27 @@ macro_rules! booking_select {
 }
 pub(crate) use booking_select;
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct BookingRow {
-    id: Uuid,
-    user_id: Uuid,
-    service_id: Uuid,
-    session_id: Uuid,
-    provider_id: Uuid,
-    status: String,
-    notes: Option<String>,
-    cancellation_reason: Option<String>,
-    cancelled_by: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    sequence: i64,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    location: String,
-    additional_information: String,
-    time_zone: String,
-    service_name: String,
+record! {
+    pub(crate) struct BookingRow {
+        id: Uuid,
+        user_id: Uuid,
+        service_id: Uuid,
+        session_id: Uuid,
+        provider_id: Uuid,
+        status: String,
+        notes: Option<String>,
+        cancellation_reason: Option<String>,
+        cancelled_by: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        sequence: i64,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        location: String,
+        additional_information: String,
+        time_zone: String,
+        service_name: String,
+    }
 }
 
 impl Row for BookingRow {

@@ -17,6 +17,7 @@ use super::{
     booking_rows::{BookingRow, booking_select},
     on_violation, query,
     query::{Repeated, repeated_texts},
+    record,
     services::release_seats,
 };
 use crate::domain::{
@@ -142,16 +143,17 @@ pub async fn pending_of_session(
     .await
 }
 
-/// What deciding whether a session can be booked needs, read in the booking's transaction.
-#[derive(sqlx::FromRow)]
-pub(super) struct Target {
-    pub(super) starts_at: DateTime<Utc>,
-    session_status: String,
-    pub(super) service_id: Uuid,
-    service_status: String,
-    booking_notice_minutes: i64,
-    pub(super) cancellation_notice_minutes: i64,
-    pub(super) provider_id: Uuid,
+record! {
+    /// What deciding whether a session can be booked needs, read in the booking's transaction.
+    pub(super) struct Target {
+        pub(super) starts_at: DateTime<Utc>,
+        session_status: String,
+        pub(super) service_id: Uuid,
+        service_status: String,
+        booking_notice_minutes: i64,
+        pub(super) cancellation_notice_minutes: i64,
+        pub(super) provider_id: Uuid,
+    }
 }
 
 impl Target {
@@ -215,14 +217,15 @@ pub(super) async fn take_seat(
     ))
 }
 
-/// Where and when a session is and of what, as a new booking of it shows (`place_columns!`).
-#[derive(sqlx::FromRow)]
-pub(super) struct Place {
-    pub(super) ends_at: DateTime<Utc>,
-    location: String,
-    additional_information: String,
-    pub(super) time_zone: String,
-    pub(super) service_name: String,
+record! {
+    /// Where and when a session is and of what, as a new booking of it shows (`place_columns!`).
+    pub(super) struct Place {
+        pub(super) ends_at: DateTime<Utc>,
+        location: String,
+        additional_information: String,
+        pub(super) time_zone: String,
+        pub(super) service_name: String,
+    }
 }
 
 impl Place {
@@ -255,15 +258,16 @@ impl Place {
     }
 }
 
-/// What booking a session needs to know, read once: the rules' inputs, whether the booker is
-/// already subscribed, and what the answer shows.
-#[derive(sqlx::FromRow)]
-struct BookTarget {
-    #[sqlx(flatten)]
-    target: Target,
-    #[sqlx(flatten)]
-    place: Place,
-    subscribed: bool,
+record! {
+    /// What booking a session needs to know, read once: the rules' inputs, whether the booker is
+    /// already subscribed, and what the answer shows.
+    struct BookTarget {
+        #[sqlx(flatten)]
+        target: Target,
+        #[sqlx(flatten)]
+        place: Place,
+        subscribed: bool,
+    }
 }
 
 /// Takes a place in a session for the user, or refuses: the rules of

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     Read, StoreError, Writer,
     bookings::reread_all,
-    query,
+    query, record,
     services::{ServiceRow, release_seats, service_columns},
 };
 use crate::domain::{
@@ -85,10 +85,11 @@ fn escape_like(term: &str) -> String {
         .replace('_', "\\_")
 }
 
-#[derive(sqlx::FromRow)]
-struct PendingStart {
-    starts_at: DateTime<Utc>,
-    cancellation_notice_minutes: i64,
+record! {
+    struct PendingStart {
+        starts_at: DateTime<Utc>,
+        cancellation_notice_minutes: i64,
+    }
 }
 
 /// "Remove yourself": unsubscribes and cancels the customer's pending bookings there, all or

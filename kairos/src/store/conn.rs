@@ -33,21 +33,21 @@ impl Conn {
 
     async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
         match self {
-            Conn::Sqlite(c) => c.execute(query).await,
+            Conn::Sqlite(c) => c.execute(query),
             Conn::Postgres(c) => c.execute(query).await,
         }
     }
 
     async fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
         match self {
-            Conn::Sqlite(c) => c.fetch_optional(query).await,
+            Conn::Sqlite(c) => c.fetch_optional(query),
             Conn::Postgres(c) => c.fetch_optional(query).await,
         }
     }
 
     async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
         match self {
-            Conn::Sqlite(c) => c.fetch_all(query).await,
+            Conn::Sqlite(c) => c.fetch_all(query),
             Conn::Postgres(c) => c.fetch_all(query).await,
         }
     }

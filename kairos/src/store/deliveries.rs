@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     Dialect, Read, Row, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
+    record,
 };
 use crate::domain::{
     delivery::{Delivery, DeliveryAttempt, DeliveryStatus},
@@ -57,20 +58,22 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// A claimed delivery with what sending it needs.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub webhook_id: Uuid,
-    pub owner_id: Uuid,
-    pub event_id: Uuid,
-    pub body: String,
-    /// Tries before this one.
-    pub attempts: i64,
-    pub url: String,
-    pub secret: String,
-    pub previous_secret: Option<String>,
-    pub previous_secret_until: Option<DateTime<Utc>>,
+record! {
+    /// A claimed delivery with what sending it needs.
+    #[derive(Debug, Clone)]
+    pub struct Claimed {
+        pub id: Uuid,
+        pub webhook_id: Uuid,
+        pub owner_id: Uuid,
+        pub event_id: Uuid,
+        pub body: String,
+        /// Tries before this one.
+        pub attempts: i64,
+        pub url: String,
+        pub secret: String,
+        pub previous_secret: Option<String>,
+        pub previous_secret_until: Option<DateTime<Utc>>,
+    }
 }
 
 /// Claims up to `limit` due deliveries of enabled webhooks until `until`; like messages, a
@@ -214,15 +217,16 @@ pub async fn record_successes(w: &mut Writer, tries: &[Tried]) -> Result<(), Sto
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    id: Uuid,
-    webhook_id: Uuid,
-    event_id: Uuid,
-    event_type: String,
-    status: String,
-    next_attempt_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
+record! {
+    struct DeliveryRow {
+        id: Uuid,
+        webhook_id: Uuid,
+        event_id: Uuid,
+        event_type: String,
+        status: String,
+        next_attempt_at: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+    }
 }
 
 impl Row for DeliveryRow {
@@ -244,14 +248,15 @@ impl Row for DeliveryRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    delivery_id: Uuid,
-    attempted_at: DateTime<Utc>,
-    response_status: Option<i64>,
-    error: Option<String>,
-    duration_ms: i64,
-    next_attempt_at: Option<DateTime<Utc>>,
+record! {
+    struct AttemptRow {
+        delivery_id: Uuid,
+        attempted_at: DateTime<Utc>,
+        response_status: Option<i64>,
+        error: Option<String>,
+        duration_ms: i64,
+        next_attempt_at: Option<DateTime<Utc>>,
+    }
 }
 
 /// A webhook's deliveries, newest first, after the cursor delivery, each with its tries.

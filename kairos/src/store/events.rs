@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     Read, Row, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
+    record,
 };
 use crate::domain::event::{Event, EventType, Subject};
 
@@ -63,23 +64,23 @@ pub(crate) async fn flush(w: &mut Writer) -> Result<(), StoreError> {
 
 macro_rules! event_columns {
     () => {
-        "id, type, occurred_at, data, service_id, provider_id, booking_id, customer_id, \
+        "id, type AS kind, occurred_at, data, service_id, provider_id, booking_id, customer_id, \
          booking_sequence"
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: Uuid,
-    #[sqlx(rename = "type")]
-    kind: String,
-    occurred_at: DateTime<Utc>,
-    data: String,
-    service_id: Option<Uuid>,
-    provider_id: Option<Uuid>,
-    booking_id: Option<Uuid>,
-    customer_id: Option<Uuid>,
-    booking_sequence: Option<i64>,
+record! {
+    struct EventRow {
+        id: Uuid,
+        kind: String,
+        occurred_at: DateTime<Utc>,
+        data: String,
+        service_id: Option<Uuid>,
+        provider_id: Option<Uuid>,
+        booking_id: Option<Uuid>,
+        customer_id: Option<Uuid>,
+        booking_sequence: Option<i64>,
+    }
 }
 
 impl Row for EventRow {

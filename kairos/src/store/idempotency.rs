@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Read, StoreError, Writer, query};
+use super::{Read, StoreError, Writer, query, record};
 use crate::domain::booking::Booking;
 
 pub const KEPT_FOR: Duration = Duration::hours(24);
@@ -24,13 +24,14 @@ pub enum Claim {
     Mismatch,
 }
 
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    request_hash: Vec<u8>,
-    state: String,
-    booking: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+record! {
+    struct KeyRow {
+        request_hash: Vec<u8>,
+        state: String,
+        booking: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    }
 }
 
 /// Lets go of a claim whose request failed in a way worth retrying.

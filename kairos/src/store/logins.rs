@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{Read, Row, StoreError, Writer, accounts::UserRow, query};
+use super::{Read, Row, StoreError, Writer, accounts::UserRow, query, record};
 use crate::domain::user::User;
 
 /// A successful login: its row and its first refresh token.
@@ -28,10 +28,12 @@ pub struct NextRefreshToken {
     pub now: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub struct LoginFailures {
-    pub failures: i64,
-    pub window_started_at: DateTime<Utc>,
+record! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct LoginFailures {
+        pub failures: i64,
+        pub window_started_at: DateTime<Utc>,
+    }
 }
 
 /// What presenting a refresh token did.
@@ -89,11 +91,12 @@ pub async fn purge_failures(
         .await
 }
 
-#[derive(sqlx::FromRow)]
-struct PrincipalRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    expires_at: DateTime<Utc>,
+record! {
+    struct PrincipalRow {
+        #[sqlx(flatten)]
+        user: UserRow,
+        expires_at: DateTime<Utc>,
+    }
 }
 
 /// The user behind a live login (not ended, not expired), with when the login expires. Callers
@@ -189,14 +192,15 @@ pub async fn start(w: &mut Writer, login: NewLogin) -> Result<(), StoreError> {
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct PresentedToken {
-    id: Uuid,
-    login_id: Uuid,
-    used_at: Option<DateTime<Utc>>,
-    user_id: Uuid,
-    expires_at: DateTime<Utc>,
-    revoked_at: Option<DateTime<Utc>>,
+record! {
+    struct PresentedToken {
+        id: Uuid,
+        login_id: Uuid,
+        used_at: Option<DateTime<Utc>>,
+        user_id: Uuid,
+        expires_at: DateTime<Utc>,
+        revoked_at: Option<DateTime<Utc>>,
+    }
 }
 
 /// Exchanges a presented refresh token for the next one. A token presented a second time is

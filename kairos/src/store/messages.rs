@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{
     Dialect, Read, Row, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
+    record,
 };
 use crate::domain::{
     outbox::{MessageStatus, OutboxMessage},
@@ -69,15 +70,17 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// A claimed message, ready to be written and sent.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub message_id: String,
-    pub recipient: String,
-    pub content: String,
-    /// Tries before this one.
-    pub attempts: i64,
+record! {
+    /// A claimed message, ready to be written and sent.
+    #[derive(Debug, Clone)]
+    pub struct Claimed {
+        pub id: Uuid,
+        pub message_id: String,
+        pub recipient: String,
+        pub content: String,
+        /// Tries before this one.
+        pub attempts: i64,
+    }
 }
 
 /// Claims up to `limit` due messages until `until`: no other worker takes them meanwhile.
@@ -189,21 +192,22 @@ macro_rules! message_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: Uuid,
-    kind: String,
-    recipient: String,
-    subject: String,
-    status: String,
-    attempts: i64,
-    last_error: Option<String>,
-    next_attempt_at: DateTime<Utc>,
-    event_id: Option<Uuid>,
-    booking_id: Option<Uuid>,
-    message_id: String,
-    created_at: DateTime<Utc>,
-    sent_at: Option<DateTime<Utc>>,
+record! {
+    struct MessageRow {
+        id: Uuid,
+        kind: String,
+        recipient: String,
+        subject: String,
+        status: String,
+        attempts: i64,
+        last_error: Option<String>,
+        next_attempt_at: DateTime<Utc>,
+        event_id: Option<Uuid>,
+        booking_id: Option<Uuid>,
+        message_id: String,
+        created_at: DateTime<Utc>,
+        sent_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl Row for MessageRow {

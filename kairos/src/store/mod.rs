@@ -42,6 +42,7 @@ use uuid::Uuid;
 
 pub use conn::{Read, Reader, Writer};
 pub use query::{Arg, Dialect, Query, Record, Row, on_violation, query};
+pub(crate) use sqlite::record;
 
 use crate::domain::{refusal::Refusal, user::User};
 use principals::PrincipalCache;
@@ -238,6 +239,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The same from the readers' SQLite connections.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// The constraints operations map to domain errors. Each has one name in both migration sets;

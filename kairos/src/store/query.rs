@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, postgres::PgRow, sqlite::SqliteRow};
 use uuid::Uuid;
 
-use super::{Constraint, StoreError};
+use super::{Constraint, StoreError, sqlite::SqliteRecord};
 
 /// One bound value. `None` binds SQL NULL of the variant's type.
 #[derive(Debug, Clone)]
@@ -135,13 +135,14 @@ pub enum Dialect {
     Postgres,
 }
 
-/// A row type both backends can decode (`#[derive(sqlx::FromRow)]` gives both).
+/// A row type every connection can decode: sqlx's two backends and the SQLite readers
+/// ([`record!`](super::record) declares one).
 pub trait Record:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin
 {
 }
 impl<T> Record for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin
 {
 }
 

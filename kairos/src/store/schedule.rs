@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     Read, Row, StoreError, Writer,
     booking_rows::{BookingRow, booking_select},
-    query,
+    query, record,
     sessions::SessionRow,
 };
 use crate::domain::{
@@ -18,41 +18,45 @@ use crate::domain::{
 /// The most events a feed carries.
 pub const FEED_EVENTS_MAX: u32 = 2000;
 
-/// A session as its provider's calendar feed shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionEvent {
-    pub id: Uuid,
-    pub service_id: Uuid,
-    /// As the database spells it (`cancelled` is kept in the feed as cancelled).
-    pub status: String,
-    pub sequence: i64,
-    pub updated_at: DateTime<Utc>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub location: String,
-    /// The JSON array of lines, as stored.
-    pub additional_information: String,
-    pub booked: i64,
-    pub capacity: i64,
-    pub service_name: String,
-    pub service_description: String,
+record! {
+    /// A session as its provider's calendar feed shows it.
+    #[derive(Debug, Clone)]
+    pub struct SessionEvent {
+        pub id: Uuid,
+        pub service_id: Uuid,
+        /// As the database spells it (`cancelled` is kept in the feed as cancelled).
+        pub status: String,
+        pub sequence: i64,
+        pub updated_at: DateTime<Utc>,
+        pub starts_at: DateTime<Utc>,
+        pub ends_at: DateTime<Utc>,
+        pub location: String,
+        /// The JSON array of lines, as stored.
+        pub additional_information: String,
+        pub booked: i64,
+        pub capacity: i64,
+        pub service_name: String,
+        pub service_description: String,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct SlotRow {
-    #[sqlx(flatten)]
-    session: SessionRow,
-    service_name: String,
-    time_zone: String,
+record! {
+    struct SlotRow {
+        #[sqlx(flatten)]
+        session: SessionRow,
+        service_name: String,
+        time_zone: String,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct AttendeeRow {
-    id: Uuid,
-    user_id: Uuid,
-    session_id: Uuid,
-    status: String,
-    notes: Option<String>,
+record! {
+    struct AttendeeRow {
+        id: Uuid,
+        user_id: Uuid,
+        session_id: Uuid,
+        status: String,
+        notes: Option<String>,
+    }
 }
 
 /// Replaces the user's feed token (only its hash is kept): the old URL stops working.

@@ -8,6 +8,8 @@ use super::{
     bookings::reread_all,
     query,
     query::{Repeated, repeated_texts},
+    record,
+    sqlite::{SqliteField, SqliteRecord, flattens},
 };
 use crate::domain::{
     booking::Booking,
@@ -40,25 +42,26 @@ macro_rules! service_columns {
 }
 pub(crate) use service_columns;
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct ServiceRow {
-    id: Uuid,
-    provider_id: Uuid,
-    name: String,
-    description: String,
-    duration_minutes: i64,
-    capacity: i64,
-    location: String,
-    time_zone: String,
-    status: String,
-    booking_notice_minutes: i64,
-    cancellation_notice_minutes: i64,
-    /// A JSON array of minutes.
-    reminder_minutes: String,
-    waitlist_enabled: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    published_at: Option<DateTime<Utc>>,
+record! {
+    pub(crate) struct ServiceRow {
+        id: Uuid,
+        provider_id: Uuid,
+        name: String,
+        description: String,
+        duration_minutes: i64,
+        capacity: i64,
+        location: String,
+        time_zone: String,
+        status: String,
+        booking_notice_minutes: i64,
+        cancellation_notice_minutes: i64,
+        /// A JSON array of minutes.
+        reminder_minutes: String,
+        waitlist_enabled: bool,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        published_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl Row for ServiceRow {
@@ -103,12 +106,26 @@ macro_rules! counts_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct ServiceWithCountsRow {
-    #[sqlx(flatten)]
-    service: ServiceRow,
-    #[sqlx(flatten)]
-    counts: ServiceCounts,
+// The domain's type, so read here by hand; its sqlx `FromRow` is derived where it is declared.
+impl SqliteRecord for ServiceCounts {
+    fn read_from(row: &rusqlite::Row<'_>, next: &mut usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            upcoming_sessions: i64::read(row, "upcoming_sessions", next)?,
+            pending_bookings: i64::read(row, "pending_bookings", next)?,
+            completed_bookings: i64::read(row, "completed_bookings", next)?,
+            cancelled_bookings: i64::read(row, "cancelled_bookings", next)?,
+        })
+    }
+}
+flattens!(ServiceCounts);
+
+record! {
+    struct ServiceWithCountsRow {
+        #[sqlx(flatten)]
+        service: ServiceRow,
+        #[sqlx(flatten)]
+        counts: ServiceCounts,
+    }
 }
 
 /// What a service holds, counted now.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     Changed, Constraint, Dialect, Read, Row, StoreError, Writer,
     bookings::{pending_of_session, reread_all},
-    on_violation, query,
+    on_violation, query, record,
     services::release_seats,
 };
 use crate::domain::{
@@ -44,19 +44,20 @@ macro_rules! session_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct SessionRow {
-    id: Uuid,
-    service_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    location: String,
-    capacity: i64,
-    booked: i64,
-    waiting: i64,
-    additional_information: String,
-    status: String,
-    cancellation_reason: Option<String>,
+record! {
+    pub(crate) struct SessionRow {
+        id: Uuid,
+        service_id: Uuid,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        location: String,
+        capacity: i64,
+        booked: i64,
+        waiting: i64,
+        additional_information: String,
+        status: String,
+        cancellation_reason: Option<String>,
+    }
 }
 
 impl SessionRow {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     Constraint, Read, StoreError, Writer,
     bookings::{self, Place, Target, place_columns, target_columns},
-    on_violation, query,
+    on_violation, query, record,
 };
 use crate::domain::{
     booking::check_bookable,
@@ -30,17 +30,18 @@ pub struct NewEntry {
     pub now: DateTime<Utc>,
 }
 
-/// What serving a session's list needs: the booking rules' inputs, the time it takes, and
-/// its places.
-#[derive(sqlx::FromRow)]
-pub(super) struct Spot {
-    #[sqlx(flatten)]
-    pub(super) target: Target,
-    #[sqlx(flatten)]
-    pub(super) place: Place,
-    pub(super) capacity: i64,
-    pub(super) booked: i64,
-    pub(super) waitlist_enabled: bool,
+record! {
+    /// What serving a session's list needs: the booking rules' inputs, the time it takes, and
+    /// its places.
+    pub(super) struct Spot {
+        #[sqlx(flatten)]
+        pub(super) target: Target,
+        #[sqlx(flatten)]
+        pub(super) place: Place,
+        pub(super) capacity: i64,
+        pub(super) booked: i64,
+        pub(super) waitlist_enabled: bool,
+    }
 }
 
 pub(super) async fn spot(w: &mut Writer, session_id: Uuid) -> Result<Spot, StoreError> {
@@ -123,17 +124,18 @@ macro_rules! entry_select {
 }
 use entry_select;
 
-#[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: Uuid,
-    user_id: Uuid,
-    session_id: Uuid,
-    position: i64,
-    created_at: DateTime<Utc>,
-    #[sqlx(flatten)]
-    target: Target,
-    #[sqlx(flatten)]
-    place: Place,
+record! {
+    struct EntryRow {
+        id: Uuid,
+        user_id: Uuid,
+        session_id: Uuid,
+        position: i64,
+        created_at: DateTime<Utc>,
+        #[sqlx(flatten)]
+        target: Target,
+        #[sqlx(flatten)]
+        place: Place,
+    }
 }
 
 impl EntryRow {
@@ -299,9 +301,10 @@ pub async fn end_closed(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, Store
     Ok(ended)
 }
 
-#[derive(sqlx::FromRow)]
-struct WaitedFor {
-    id: Uuid,
-    #[sqlx(flatten)]
-    target: Target,
+record! {
+    struct WaitedFor {
+        id: Uuid,
+        #[sqlx(flatten)]
+        target: Target,
+    }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     Read, Row, StoreError, Writer, query,
     query::{MAX_REPEATS, Repeated, repeated_texts},
+    record,
 };
 use crate::domain::webhook::{Route, Webhook};
 
@@ -47,19 +48,20 @@ macro_rules! webhook_columns {
     };
 }
 
-#[derive(sqlx::FromRow)]
-struct WebhookRow {
-    id: Uuid,
-    owner_id: Uuid,
-    url: String,
-    events: String,
-    description: String,
-    enabled: bool,
-    disabled_reason: Option<String>,
-    created_at: DateTime<Utc>,
-    secret: String,
-    previous_secret: Option<String>,
-    previous_secret_until: Option<DateTime<Utc>>,
+record! {
+    struct WebhookRow {
+        id: Uuid,
+        owner_id: Uuid,
+        url: String,
+        events: String,
+        description: String,
+        enabled: bool,
+        disabled_reason: Option<String>,
+        created_at: DateTime<Utc>,
+        secret: String,
+        previous_secret: Option<String>,
+        previous_secret_until: Option<DateTime<Utc>>,
+    }
 }
 
 impl Row for WebhookRow {
@@ -146,13 +148,14 @@ pub async fn of_owner(
     Ok(rows.into_iter().map(|k| k.webhook).collect())
 }
 
-#[derive(sqlx::FromRow)]
-struct RouteRow {
-    id: Uuid,
-    owner_id: Uuid,
-    events: String,
-    owner_is_admin: bool,
-    created_at: DateTime<Utc>,
+record! {
+    struct RouteRow {
+        id: Uuid,
+        owner_id: Uuid,
+        events: String,
+        owner_is_admin: bool,
+        created_at: DateTime<Utc>,
+    }
 }
 
 impl Row for RouteRow {

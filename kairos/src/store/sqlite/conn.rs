@@ -1,160 +1,216 @@
-//! A SQLite connection as store operations use it, and how SQLite's errors are read.
+//! A SQLite connection as store operations use it, on the calling thread, and how SQLite's
+//! errors are read.
 //!
-//! On the writer it carries the savepoint statements the writer still owes and sends them with
-//! the operation's next statement: sqlx runs each SQLite connection on a thread of its own, so
-//! every call is a round trip between threads, and a savepoint sent alone would be one more.
+//! sqlx runs each SQLite connection on a thread of its own, so every statement was two hand-offs
+//! between threads (a futex wake-up and a context switch each way): on a page of bookings they
+//! cost more than the query, and the writer, which runs a booking's statements one after the
+//! other, spent most of its time waiting for them (the README's performance section). A
+//! statement on a file here takes microseconds, so it runs where it is asked for: a reader's on
+//! the request's thread, the writer's on the writer's own thread. The SQL is the same text the
+//! PostgreSQL backend runs, with its arguments bound as sqlx binds them ([`bind`]), and the
+//! rows read by [`SqliteRecord`](super::SqliteRecord).
 
-use futures_util::StreamExt;
-use sqlx::Sqlite as Db;
+use std::path::PathBuf;
 
-use super::lease::Leased;
+use rusqlite::{CachedStatement, OpenFlags, types::Value};
+
+use super::{BUSY_TIMEOUT, lease::Leased};
 use crate::store::{
     Constraint, StoreError,
-    query::{Query, Record, bind_args},
+    query::{Arg, Query, Record},
 };
 
+/// Every statement the store runs stays prepared.
+const STATEMENT_CACHE: usize = 1000;
+
+/// How a connection is opened: the file, and whether it may change anything.
+pub struct Options {
+    pub path: PathBuf,
+    /// Readers refuse any change, so nothing can write beside the writer.
+    pub query_only: bool,
+}
+
+impl Options {
+    pub fn connect(&self) -> Result<rusqlite::Connection, StoreError> {
+        // Read-write at the file level even for a reader: a WAL reader updates the
+        // shared-memory index.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = rusqlite::Connection::open_with_flags(&self.path, flags).map_err(classify)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
+        // A confirmed booking must survive power loss, not only a crash of the process.
+        let mut pragmas = vec![("foreign_keys", "ON"), ("synchronous", "FULL")];
+        if self.query_only {
+            pragmas.push(("query_only", "ON"));
+        }
+        for (pragma, value) in pragmas {
+            conn.pragma_update(None, pragma, value).map_err(classify)?;
+        }
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(conn)
+    }
+}
+
 pub struct SqliteConn {
-    pub(super) conn: Leased,
-    /// Statements to send before the next one, in the same call.
-    pub(super) owed: String,
+    pub(super) conn: Leased<Options>,
+    /// Whether the current write operation still owes its savepoint (made before its first
+    /// statement, so an operation that sends nothing makes none).
+    owes_savepoint: bool,
     /// Whether the current operation has sent anything (so its savepoint exists).
     sent: bool,
-    /// Set when a call failed in a way that may have ended the transaction (I/O, disk full, an
-    /// unexpected error): nothing more may run in this batch, and none of it may commit.
+    /// Set when a statement failed in a way that may have ended the transaction or broken the
+    /// connection (I/O, disk full, an unexpected error): nothing more may run in the writer's
+    /// batch, none of it may commit, and a reader's connection is closed, not lent again.
     pub(super) broken: Option<String>,
 }
 
-const SAVEPOINT: &str = "SAVEPOINT kairos_write; ";
-const RELEASE: &str = "RELEASE kairos_write; ";
-const ROLLBACK_TO: &str = "ROLLBACK TO kairos_write; RELEASE kairos_write; ";
-
 impl SqliteConn {
-    /// Wraps a leased connection; outside the writer nothing is ever owed.
-    pub fn new(conn: Leased) -> Self {
+    pub fn new(conn: Leased<Options>) -> Self {
         Self {
             conn,
-            owed: String::new(),
+            owes_savepoint: false,
             sent: false,
             broken: None,
         }
     }
 
-    /// An operation begins: it owes a savepoint, sent with its first statement.
+    /// A write operation begins: it owes a savepoint, made with its first statement.
     pub(super) fn begin_operation(&mut self) {
-        self.owed.push_str(SAVEPOINT);
+        self.owes_savepoint = true;
         self.sent = false;
     }
 
-    /// An operation ended: keep or undo what it did.
+    /// A write operation ended: keep or undo what it did.
     pub(super) fn end_operation(&mut self, keep: bool) {
         if self.sent {
-            self.owed.push_str(if keep { RELEASE } else { ROLLBACK_TO });
-        } else if let Some(unsent) = self.owed.strip_suffix(SAVEPOINT) {
-            // It sent nothing: it never had a savepoint.
-            self.owed.truncate(unsent.len());
+            let end = if keep {
+                "RELEASE kairos_write"
+            } else {
+                "ROLLBACK TO kairos_write; RELEASE kairos_write"
+            };
+            let result = self.conn.execute_batch(end).map_err(classify);
+            let _ = self.note(result);
         }
+        self.owes_savepoint = false;
         self.sent = false;
     }
 
-    /// A statement's text with what is owed in front of it.
-    fn text(&mut self, text: &'static str) -> sqlx::SqlStr {
-        self.sent = true;
-        if self.owed.is_empty() {
-            sqlx::SqlSafeStr::into_sql_str(text)
-        } else {
-            let mut owed = std::mem::take(&mut self.owed);
-            owed.push_str(text);
-            sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(owed))
+    /// Undoes the writer's whole batch after it failed.
+    pub(super) fn roll_back(&mut self) {
+        self.owes_savepoint = false;
+        self.sent = false;
+        if let Err(err) = self.conn.execute_batch("ROLLBACK") {
+            // No transaction left to undo (its COMMIT failed after ending it) is not an error.
+            if self.conn.is_autocommit() {
+                return;
+            }
+            tracing::error!(error = %err, "could not roll back a failed write batch");
         }
     }
 
     /// A constraint violation or a refusal is the operation's own; anything else may have ended
     /// the transaction under the batch.
     fn note<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        if let Err(err @ (StoreError::Unavailable(_) | StoreError::Database(_))) = &result {
+        if let Err(err @ (StoreError::Unavailable(_) | StoreError::Sqlite(_))) = &result {
             self.broken.get_or_insert_with(|| err.to_string());
         }
         result
     }
 
-    pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
-        let owes = !self.owed.is_empty();
-        let text = self.text(query.text);
-        let statement = bind_args(sqlx::query::<Db>(text), query.args);
-        let result = if owes {
-            // SQLite reports the last INSERT/UPDATE/DELETE's changes after a SAVEPOINT or
-            // RELEASE too, so summing over the call would count the previous operation's rows:
-            // only the last statement's count is this statement's.
-            #[allow(deprecated)]
-            let mut results = statement.execute_many(&mut *self.conn).await;
-            let mut last = Ok(0);
-            while let Some(result) = results.next().await {
-                last = result.map(|done| done.rows_affected());
-                if last.is_err() {
-                    break;
-                }
-            }
-            last
-        } else {
-            statement
-                .execute(&mut *self.conn)
-                .await
-                .map(|done| done.rows_affected())
-        };
-        self.note(result.map_err(classify))
-    }
-
-    pub async fn fetch_optional<R: Record>(
+    /// Runs a statement: the savepoint the operation owes first, then its rows read by `read`.
+    fn run<T>(
         &mut self,
         query: Query,
-    ) -> Result<Option<R>, StoreError> {
-        let text = self.text(query.text);
-        let row = bind_args(sqlx::query::<Db>(text), query.args)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(classify);
-        let row = self.note(row)?;
-        row.map(|row| R::from_row(&row))
-            .transpose()
-            .map_err(classify)
+        read: impl FnOnce(&mut rusqlite::Rows<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let conn = &*self.conn;
+        let owes_savepoint = std::mem::take(&mut self.owes_savepoint);
+        self.sent = true;
+        let result = (|| {
+            if owes_savepoint {
+                conn.execute_batch("SAVEPOINT kairos_write")?;
+            }
+            let mut statement = conn.prepare_cached(query.text)?;
+            bind(&mut statement, query.args)?;
+            let mut rows = statement.raw_query();
+            read(&mut rows)
+        })()
+        .map_err(classify);
+        self.note(result)
     }
 
-    pub async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
-        let text = self.text(query.text);
-        let rows = bind_args(sqlx::query::<Db>(text), query.args)
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(classify);
-        let rows = self.note(rows)?;
-        rows.iter()
-            .map(|row| R::from_row(row))
-            .collect::<Result<_, _>>()
-            .map_err(classify)
+    /// Runs a statement that changes rows; answers how many it changed.
+    pub fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
+        self.run(query, |rows| {
+            while rows.next()?.is_some() {}
+            Ok(())
+        })?;
+        Ok(self.conn.changes())
     }
+
+    pub fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
+        self.run(query, |rows| rows.next()?.map(R::from_sqlite).transpose())
+    }
+
+    pub fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
+        self.run(query, |rows| {
+            let mut records = Vec::new();
+            while let Some(row) = rows.next()? {
+                records.push(R::from_sqlite(row)?);
+            }
+            Ok(records)
+        })
+    }
+}
+
+/// Binds each argument where the text names it (`$1` is the first), as sqlx does: a UUID as
+/// its 16 bytes, a time as RFC 3339 text, a bool as 0 or 1; a slot with no argument is NULL.
+fn bind(statement: &mut CachedStatement<'_>, args: Vec<Arg>) -> rusqlite::Result<()> {
+    let mut values: Vec<Option<Value>> = args.into_iter().map(|arg| Some(value(arg))).collect();
+    for slot in 1..=statement.parameter_count() {
+        let index = match statement.parameter_name(slot) {
+            Some(name) => name
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))?,
+            None => slot,
+        };
+        let value = values
+            .get_mut(index.wrapping_sub(1))
+            .and_then(Option::take)
+            .unwrap_or(Value::Null);
+        statement.raw_bind_parameter(slot, value)?;
+    }
+    Ok(())
+}
+
+fn value(arg: Arg) -> Value {
+    let value = match arg {
+        Arg::Uuid(v) => v.map(|id| Value::Blob(id.as_bytes().to_vec())),
+        Arg::Time(v) => {
+            v.map(|time| Value::Text(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
+        }
+        Arg::Text(v) => v.map(Value::Text),
+        Arg::Int(v) => v.map(Value::Integer),
+        Arg::Bool(v) => v.map(|b| Value::Integer(i64::from(b))),
+        Arg::Bytes(v) => v.map(Value::Blob),
+    };
+    value.unwrap_or(Value::Null)
 }
 
 /// SQLite's primary result codes that mean "cannot serve now" rather than "bad statement":
 /// BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN.
-const UNAVAILABLE_CODES: [i64; 7] = [5, 6, 8, 10, 11, 13, 14];
+const UNAVAILABLE_CODES: [i32; 7] = [5, 6, 8, 10, 11, 13, 14];
 
-pub(super) fn classify(err: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &err {
-        if let Some(constraint) = Constraint::from_sqlite_message(db.message()) {
+pub(super) fn classify(err: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, message) = &err {
+        if let Some(constraint) = message.as_deref().and_then(Constraint::from_sqlite_message) {
             return StoreError::Violation(constraint);
         }
-        let primary = db
-            .code()
-            .and_then(|code| code.parse::<i64>().ok())
-            .map(|code| code & 0xff);
-        if primary.is_some_and(|code| UNAVAILABLE_CODES.contains(&code)) {
+        if UNAVAILABLE_CODES.contains(&(failure.extended_code & 0xff)) {
             return StoreError::Unavailable(err.to_string());
         }
     }
-    match err {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
-        other => StoreError::Database(other),
-    }
+    StoreError::Sqlite(err)
 }

@@ -1,41 +1,55 @@
 //! The SQLite connections the store holds, lent out and taken back without a word to them.
 //!
-//! sqlx runs each SQLite connection on a thread of its own, and its pool pings a connection when
-//! it is taken and again when it comes back: two round trips between threads around every read,
-//! each a futex wake-up and a context switch, which on a page of bookings cost more than the
-//! query (the profile in the README's performance section). A file on this machine does not
-//! hang up as a server may, so this pool does not ask: it hands out an idle connection, opens
-//! one while under its size, and takes each back as it is dropped. A connection whose last use
-//! failed in a way that may have broken it is closed instead, and a new one opened when needed.
+//! A file on this machine does not hang up as a server may, so this pool does not ping (as
+//! sqlx's does, twice around every use): it hands out an idle connection, opens one while under
+//! its size, and takes each back as it is dropped. A connection whose last use failed in a way
+//! that may have broken it is closed instead, and a new one opened when needed.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::{
+    future::Future,
+    sync::{Arc, Mutex, PoisonError},
+};
 
-use sqlx::{ConnectOptions, SqliteConnection, sqlite::SqliteConnectOptions};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{ACQUIRE_TIMEOUT, conn::classify};
+use super::{ACQUIRE_TIMEOUT, conn::Options};
 use crate::store::StoreError;
 
-pub struct Connections {
-    options: SqliteConnectOptions,
-    idle: Mutex<Vec<SqliteConnection>>,
+/// How a pool opens a connection (generic so the pool's own tests need no database).
+pub trait Open: Send + Sync + 'static {
+    type Conn: Send + 'static;
+
+    fn open(&self) -> impl Future<Output = Result<Self::Conn, StoreError>> + Send;
+}
+
+impl Open for Options {
+    type Conn = rusqlite::Connection;
+
+    async fn open(&self) -> Result<rusqlite::Connection, StoreError> {
+        self.connect()
+    }
+}
+
+pub struct Connections<O: Open> {
+    options: O,
+    idle: Mutex<Vec<O::Conn>>,
     permits: Arc<Semaphore>,
     size: u32,
 }
 
 /// A connection lent out: it goes back to the pool when dropped, unless discarded.
-pub struct Leased {
+pub struct Leased<O: Open> {
     /// Taken only by `drop`.
-    conn: Option<SqliteConnection>,
+    conn: Option<O::Conn>,
     keep: bool,
-    home: Arc<Connections>,
+    home: Arc<Connections<O>>,
     _permit: OwnedSemaphorePermit,
 }
 
-impl Connections {
+impl<O: Open> Connections<O> {
     /// A pool of at most `size` connections opened with `options`, starting with `first` (so a
     /// connection already opened, e.g. to migrate, is the one used).
-    pub fn new(options: SqliteConnectOptions, size: u32, first: Vec<SqliteConnection>) -> Self {
+    pub fn new(options: O, size: u32, first: Vec<O::Conn>) -> Self {
         let size = size.max(1);
         Self {
             options,
@@ -47,7 +61,7 @@ impl Connections {
 
     /// An idle connection, or a new one while the pool is under its size; waits (up to the
     /// acquire timeout) while every connection is lent out.
-    pub async fn lease(self: &Arc<Self>) -> Result<Leased, StoreError> {
+    pub async fn lease(self: &Arc<Self>) -> Result<Leased<O>, StoreError> {
         let permit =
             tokio::time::timeout(ACQUIRE_TIMEOUT, Arc::clone(&self.permits).acquire_owned())
                 .await
@@ -56,7 +70,7 @@ impl Connections {
         let idle = self.idle().pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => self.options.connect().await.map_err(classify)?,
+            None => self.options.open().await?,
         };
         Ok(Leased {
             conn: Some(conn),
@@ -74,13 +88,13 @@ impl Connections {
         (idle + lent, idle)
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<O::Conn>> {
         // The list is a plain Vec: a panic while it was locked left it whole.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-impl Leased {
+impl<O: Open> Leased<O> {
     /// Closes this connection instead of returning it: its last use failed in a way that may
     /// have left it unusable.
     pub fn discard(&mut self) {
@@ -88,25 +102,25 @@ impl Leased {
     }
 }
 
-impl std::ops::Deref for Leased {
-    type Target = SqliteConnection;
+impl<O: Open> std::ops::Deref for Leased<O> {
+    type Target = O::Conn;
 
-    fn deref(&self) -> &SqliteConnection {
+    fn deref(&self) -> &O::Conn {
         self.conn
             .as_ref()
             .expect("a leased connection is held until dropped")
     }
 }
 
-impl std::ops::DerefMut for Leased {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+impl<O: Open> std::ops::DerefMut for Leased<O> {
+    fn deref_mut(&mut self) -> &mut O::Conn {
         self.conn
             .as_mut()
             .expect("a leased connection is held until dropped")
     }
 }
 
-impl Drop for Leased {
+impl<O: Open> Drop for Leased<O> {
     fn drop(&mut self) {
         // A statement still running for a caller that went away finishes first: the
         // connection's thread takes commands in order.
@@ -121,10 +135,15 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::sqlite::options;
 
-    fn connections(dir: &tempfile::TempDir, size: u32) -> Arc<Connections> {
-        let options = options(&dir.path().join("lease.db")).create_if_missing(true);
+    fn connections(dir: &tempfile::TempDir, size: u32) -> Arc<Connections<Options>> {
+        let path = dir.path().join("lease.db");
+        // An empty file is an empty database; the store's connections never create one.
+        std::fs::File::create(&path).expect("file");
+        let options = Options {
+            path,
+            query_only: false,
+        };
         Arc::new(Connections::new(options, size, Vec::new()))
     }
 
@@ -153,36 +172,30 @@ mod tests {
         broken.discard();
         drop(broken);
         assert_eq!(pool.stats(), (0, 0));
-        let mut fresh = pool.lease().await.expect("a new one");
-        let (one,): (i64,) = sqlx::query_as("SELECT 1")
-            .fetch_one(&mut *fresh)
-            .await
+        let fresh = pool.lease().await.expect("a new one");
+        let one: i64 = fresh
+            .query_row("SELECT 1", [], |row| row.get(0))
             .expect("it works");
         assert_eq!(one, 1);
     }
 
     #[tokio::test]
-    async fn a_statement_abandoned_half_way_leaves_its_connection_usable() {
+    async fn rows_left_unread_leave_their_connection_usable() {
         let dir = tempfile::tempdir().expect("dir");
         let pool = connections(&dir, 1);
-        let mut conn = pool.lease().await.expect("lease");
-        // Counting to a million takes far longer than the time allowed: the caller goes away
-        // with the statement still running on the connection's thread.
-        let slow = sqlx::query_as::<_, (i64,)>(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) \
-             SELECT COUNT(*) FROM n",
-        )
-        .fetch_one(&mut *conn);
-        assert!(
-            tokio::time::timeout(Duration::from_millis(20), slow)
-                .await
-                .is_err()
-        );
-        drop(conn);
-        let mut next = pool.lease().await.expect("the same connection");
-        let (answer,): (String,) = sqlx::query_as("SELECT 'fresh'")
-            .fetch_one(&mut *next)
-            .await
+        {
+            let conn = pool.lease().await.expect("lease");
+            let mut statement = conn
+                .prepare_cached("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n")
+                .expect("prepare");
+            let mut rows = statement.raw_query();
+            assert!(rows.next().expect("a row").is_some());
+            // Dropped here with rows still to come: the statement is reset, not left running.
+        }
+        let next = pool.lease().await.expect("the same connection");
+        assert_eq!(pool.stats(), (1, 0));
+        let answer: String = next
+            .query_row("SELECT 'fresh'", [], |row| row.get(0))
             .expect("answers its own statement");
         assert_eq!(answer, "fresh");
     }

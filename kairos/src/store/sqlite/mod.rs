@@ -1,11 +1,13 @@
-//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, a pool of
-//! readers that cannot change anything (`query_only`), and a single writer task ([`writer`]).
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, readers that
+//! cannot change anything (`query_only`, used on the calling thread: [`reader`]), and a single
+//! writer task ([`writer`]).
 //!
 //! Every write goes through the writer, so SQLite never answers "database is locked" to us and
 //! the tail stays bounded.
 
 mod conn;
 mod lease;
+mod record;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -20,8 +22,10 @@ use sqlx::{
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use conn::Options;
 pub use conn::SqliteConn;
 use lease::Connections;
+pub(crate) use record::{SqliteField, SqliteRecord, flattens, record};
 pub use writer::WriterCounts;
 
 use super::{
@@ -38,13 +42,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Sqlite {
-    readers: Arc<Connections>,
+    readers: Arc<Connections<Options>>,
     writer: mpsc::Sender<Job>,
     counts: Arc<WriterCounts>,
 }
 
-/// What every connection sets. Only the writer sets the journal mode: WAL is kept in the file,
-/// and a read-only connection cannot change it.
+/// What sqlx's connections set (migrating, backing up); the store's own set the same
+/// ([`conn::Options`]).
 pub(super) fn options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
@@ -52,8 +56,6 @@ pub(super) fn options(path: &Path) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
-        // Room for every statement, and on the writer for each with its savepoint prefixes.
-        .statement_cache_capacity(1000)
 }
 
 impl Sqlite {
@@ -68,29 +70,43 @@ impl Sqlite {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let writer_options = options(path)
+        // sqlx migrates (and sets WAL, which the file keeps); the store's own connections
+        // come after.
+        let mut migrating = options(path)
             .journal_mode(SqliteJournalMode::Wal)
-            .create_if_missing(true);
-        let mut first = writer_options.connect().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&mut first)
+            .create_if_missing(true)
+            .connect()
             .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut migrating)
+            .await?;
+        migrating.close().await?;
+        let writer_options = Options {
+            path: path.to_owned(),
+            query_only: false,
+        };
+        let first = writer_options.connect()?;
         let write_pool = Arc::new(Connections::new(writer_options, 1, vec![first]));
-        // Refuses any change, so nothing can write beside the writer.
         let readers = Arc::new(Connections::new(
-            options(path).pragma("query_only", "ON"),
+            Options {
+                path: path.to_owned(),
+                query_only: true,
+            },
             readers,
             Vec::new(),
         ));
         let (writer, queue) = mpsc::channel(QUEUE_DEPTH);
         let counts = Arc::new(WriterCounts::default());
-        tokio::spawn(writer::run(
-            write_pool,
-            queue,
-            Arc::clone(&counts),
-            logins,
-            outbox,
-        ));
+        // The writer's statements (and each commit's fsync) block the thread they run on: a
+        // thread of its own, so requests never wait behind them. It ends when the store is
+        // dropped (its queue closes).
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let work = writer::run(write_pool, queue, Arc::clone(&counts), logins, outbox);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(work))?;
         Ok(Self {
             readers,
             writer,

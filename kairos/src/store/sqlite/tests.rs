@@ -174,3 +174,78 @@ async fn a_reader_cannot_change_anything_even_through_a_fetch() {
         .expect("count");
     assert_eq!(rows, 0);
 }
+
+crate::store::record! {
+    struct Inner {
+        later: Option<chrono::DateTime<chrono::Utc>>,
+        flag: bool,
+    }
+}
+
+crate::store::record! {
+    struct Outer {
+        id: uuid::Uuid,
+        #[sqlx(flatten)]
+        inner: Inner,
+        name: String,
+    }
+}
+
+#[tokio::test]
+async fn readers_and_the_writer_read_the_same_values_in_any_column_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    let id = uuid::Uuid::now_v7();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00.123456Z")
+        .expect("time")
+        .to_utc();
+    // Columns out of the fields' order, arguments named out of theirs, one left NULL.
+    let statement = move || {
+        query("SELECT $3 AS name, $2 AS flag, $1 AS id, $4 AS later, $2 = 1 AS same")
+            .bind(id)
+            .bind(true)
+            .bind("Ada")
+            .bind(None::<chrono::DateTime<chrono::Utc>>)
+    };
+    let read = sqlite
+        .read(move |r| r.fetch_one::<Outer>(statement()).boxed())
+        .await
+        .expect("reader");
+    let written = sqlite
+        .write(move |w| w.fetch_one::<Outer>(statement()).boxed())
+        .await
+        .expect("writer");
+    for outer in [read, written] {
+        assert_eq!((outer.id, outer.name.as_str()), (id, "Ada"));
+        assert!(outer.inner.flag);
+        assert_eq!(outer.inner.later, None);
+    }
+    // A time bound by a reader compares with a time the writer stored.
+    sqlite
+        .write(move |w| {
+            w.execute(
+                query(
+                    "INSERT INTO login_failures (email_key, failures, window_started_at) \
+                     VALUES ('k', 1, $1)",
+                )
+                .bind(at),
+            )
+            .boxed()
+        })
+        .await
+        .expect("insert");
+    let (found, stored): (i64, chrono::DateTime<chrono::Utc>) = sqlite
+        .read(move |r| {
+            r.fetch_one(
+                query(
+                    "SELECT COUNT(*), MAX(window_started_at) FROM login_failures \
+                     WHERE window_started_at = $1",
+                )
+                .bind(at),
+            )
+            .boxed()
+        })
+        .await
+        .expect("read back");
+    assert_eq!((found, stored), (1, at));
+}

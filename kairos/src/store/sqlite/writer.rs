@@ -1,4 +1,4 @@
-//! The single writer: the one task that writes to the SQLite file.
+//! The single writer: the one task (on a thread of its own) that writes to the SQLite file.
 //!
 //! It takes all the operations waiting in its queue, runs each under its own savepoint inside one
 //! `BEGIN IMMEDIATE` transaction, commits once, and only then answers each caller (group commit):
@@ -14,10 +14,12 @@ use std::{
 };
 
 use futures_util::{FutureExt, future::BoxFuture};
-use sqlx::Sqlite as Db;
 use tokio::sync::{Notify, mpsc};
 
-use super::{conn::SqliteConn, lease::Connections};
+use super::{
+    conn::{Options, SqliteConn},
+    lease::Connections,
+};
 use crate::store::{
     conn::{Conn, Writer},
     events,
@@ -48,7 +50,7 @@ pub struct WriterCounts {
 }
 
 pub(super) async fn run(
-    pool: Arc<Connections>,
+    pool: Arc<Connections<Options>>,
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
@@ -75,7 +77,7 @@ fn sqlite(writer: &mut Writer) -> &mut SqliteConn {
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
 async fn commit_batch(
-    pool: &Arc<Connections>,
+    pool: &Arc<Connections<Options>>,
     batch: &mut Vec<Job>,
     logins: &PrincipalCache,
     outbox: &Notify,
@@ -122,7 +124,6 @@ async fn commit_batch(
     }
     let broken = sqlite(&mut writer).broken.take();
     let outcome = match broken {
-        // What is still owed (the last RELEASE) goes with the COMMIT.
         None => writer
             .execute(query("COMMIT"))
             .await
@@ -131,9 +132,7 @@ async fn commit_batch(
         Some(reason) => Err(reason),
     };
     if let Err(reason) = &outcome {
-        let conn = sqlite(&mut writer);
-        conn.owed.clear();
-        let _ = sqlx::query::<Db>("ROLLBACK").execute(&mut *conn.conn).await;
+        sqlite(&mut writer).roll_back();
         tracing::error!(error = %reason, jobs = answers.len(), "write batch failed; none of it was committed");
     }
     // Before anyone is answered, so no request after an ended login finds it cached.
