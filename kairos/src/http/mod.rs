@@ -6,6 +6,7 @@ pub mod api;
 pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod ops;

@@ -22,12 +22,14 @@ pub mod waitlist;
 pub mod webhooks;
 
 use axum::{
-    Json, Router,
+    Router,
     http::{HeaderValue, Uri, header},
     response::{IntoResponse, Response},
     routing::MethodRouter,
 };
 use serde::{Deserialize, Serialize};
+
+use super::json::Json;
 use utoipa::{
     IntoParams, OpenApi,
     openapi::{HttpMethod, OpenApi as Document, path::PathItem},

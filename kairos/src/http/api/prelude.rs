@@ -2,7 +2,6 @@
 //! the documented error responses, our extractors and error.
 
 pub use axum::{
-    Json,
     extract::{OriginalUri, State},
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -26,5 +25,6 @@ pub use crate::{
         HttpState,
         error::ApiError,
         extract::{Admin, AppJson, AppPath, AppQuery},
+        json::Json,
     },
 };
