@@ -20,6 +20,10 @@ use crate::store::{
     query::{Arg, Query, Record},
 };
 
+/// What every connection to the file sets. A confirmed booking must survive power loss, not
+/// only a crash of the process (`synchronous=FULL`).
+pub(super) const PRAGMAS: [(&str, &str); 2] = [("foreign_keys", "ON"), ("synchronous", "FULL")];
+
 /// Every statement the store runs stays prepared.
 const STATEMENT_CACHE: usize = 1000;
 
@@ -39,12 +43,8 @@ impl Options {
             | OpenFlags::SQLITE_OPEN_URI;
         let conn = rusqlite::Connection::open_with_flags(&self.path, flags).map_err(classify)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(classify)?;
-        // A confirmed booking must survive power loss, not only a crash of the process.
-        let mut pragmas = vec![("foreign_keys", "ON"), ("synchronous", "FULL")];
-        if self.query_only {
-            pragmas.push(("query_only", "ON"));
-        }
-        for (pragma, value) in pragmas {
+        let query_only = self.query_only.then_some(("query_only", "ON"));
+        for (pragma, value) in PRAGMAS.into_iter().chain(query_only) {
             conn.pragma_update(None, pragma, value).map_err(classify)?;
         }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -53,7 +53,7 @@ impl Options {
 }
 
 pub struct SqliteConn {
-    pub(super) conn: Leased<Options>,
+    pub(super) conn: Leased,
     /// Whether the current write operation still owes its savepoint (made before its first
     /// statement, so an operation that sends nothing makes none).
     owes_savepoint: bool,
@@ -66,7 +66,7 @@ pub struct SqliteConn {
 }
 
 impl SqliteConn {
-    pub fn new(conn: Leased<Options>) -> Self {
+    pub fn new(conn: Leased) -> Self {
         Self {
             conn,
             owes_savepoint: false,

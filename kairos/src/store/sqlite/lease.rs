@@ -5,51 +5,35 @@
 //! its size, and takes each back as it is dropped. A connection whose last use failed in a way
 //! that may have broken it is closed instead, and a new one opened when needed.
 
-use std::{
-    future::Future,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rusqlite::Connection;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{ACQUIRE_TIMEOUT, conn::Options};
 use crate::store::StoreError;
 
-/// How a pool opens a connection (generic so the pool's own tests need no database).
-pub trait Open: Send + Sync + 'static {
-    type Conn: Send + 'static;
-
-    fn open(&self) -> impl Future<Output = Result<Self::Conn, StoreError>> + Send;
-}
-
-impl Open for Options {
-    type Conn = rusqlite::Connection;
-
-    async fn open(&self) -> Result<rusqlite::Connection, StoreError> {
-        self.connect()
-    }
-}
-
-pub struct Connections<O: Open> {
-    options: O,
-    idle: Mutex<Vec<O::Conn>>,
+pub struct Connections {
+    options: Options,
+    idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
     size: u32,
 }
 
 /// A connection lent out: it goes back to the pool when dropped, unless discarded.
-pub struct Leased<O: Open> {
+pub struct Leased {
     /// Taken only by `drop`.
-    conn: Option<O::Conn>,
+    conn: Option<Connection>,
     keep: bool,
-    home: Arc<Connections<O>>,
+    home: Arc<Connections>,
     _permit: OwnedSemaphorePermit,
 }
 
-impl<O: Open> Connections<O> {
+impl Connections {
     /// A pool of at most `size` connections opened with `options`, starting with `first` (so a
     /// connection already opened, e.g. to migrate, is the one used).
-    pub fn new(options: O, size: u32, first: Vec<O::Conn>) -> Self {
+    pub fn new(options: Options, size: u32, first: Vec<Connection>) -> Self {
         let size = size.max(1);
         Self {
             options,
@@ -61,7 +45,7 @@ impl<O: Open> Connections<O> {
 
     /// An idle connection, or a new one while the pool is under its size; waits (up to the
     /// acquire timeout) while every connection is lent out.
-    pub async fn lease(self: &Arc<Self>) -> Result<Leased<O>, StoreError> {
+    pub async fn lease(self: &Arc<Self>) -> Result<Leased, StoreError> {
         let permit =
             tokio::time::timeout(ACQUIRE_TIMEOUT, Arc::clone(&self.permits).acquire_owned())
                 .await
@@ -70,7 +54,7 @@ impl<O: Open> Connections<O> {
         let idle = self.idle().pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => self.options.open().await?,
+            None => self.options.connect()?,
         };
         Ok(Leased {
             conn: Some(conn),
@@ -88,13 +72,13 @@ impl<O: Open> Connections<O> {
         (idle + lent, idle)
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<O::Conn>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
         // The list is a plain Vec: a panic while it was locked left it whole.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-impl<O: Open> Leased<O> {
+impl Leased {
     /// Closes this connection instead of returning it: its last use failed in a way that may
     /// have left it unusable.
     pub fn discard(&mut self) {
@@ -102,25 +86,25 @@ impl<O: Open> Leased<O> {
     }
 }
 
-impl<O: Open> std::ops::Deref for Leased<O> {
-    type Target = O::Conn;
+impl std::ops::Deref for Leased {
+    type Target = Connection;
 
-    fn deref(&self) -> &O::Conn {
+    fn deref(&self) -> &Connection {
         self.conn
             .as_ref()
             .expect("a leased connection is held until dropped")
     }
 }
 
-impl<O: Open> std::ops::DerefMut for Leased<O> {
-    fn deref_mut(&mut self) -> &mut O::Conn {
+impl std::ops::DerefMut for Leased {
+    fn deref_mut(&mut self) -> &mut Connection {
         self.conn
             .as_mut()
             .expect("a leased connection is held until dropped")
     }
 }
 
-impl<O: Open> Drop for Leased<O> {
+impl Drop for Leased {
     fn drop(&mut self) {
         // A statement still running for a caller that went away finishes first: the
         // connection's thread takes commands in order.
@@ -136,7 +120,7 @@ mod tests {
 
     use super::*;
 
-    fn connections(dir: &tempfile::TempDir, size: u32) -> Arc<Connections<Options>> {
+    fn connections(dir: &tempfile::TempDir, size: u32) -> Arc<Connections> {
         let path = dir.path().join("lease.db");
         // An empty file is an empty database; the store's connections never create one.
         std::fs::File::create(&path).expect("file");

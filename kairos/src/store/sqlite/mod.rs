@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::{
     ConnectOptions, Connection, SqliteConnection,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode},
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -42,20 +42,19 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Sqlite {
-    readers: Arc<Connections<Options>>,
+    readers: Arc<Connections>,
     writer: mpsc::Sender<Job>,
     counts: Arc<WriterCounts>,
 }
 
-/// What sqlx's connections set (migrating, backing up); the store's own set the same
-/// ([`conn::Options`]).
+/// sqlx's connections (migrating, backing up), set as the store's own are ([`conn::PRAGMAS`]).
 pub(super) fn options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        // A confirmed booking must survive power loss, not only a crash of the process.
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT)
+    conn::PRAGMAS.iter().fold(
+        SqliteConnectOptions::new()
+            .filename(path)
+            .busy_timeout(BUSY_TIMEOUT),
+        |options, &(pragma, value)| options.pragma(pragma, value),
+    )
 }
 
 impl Sqlite {

@@ -16,10 +16,7 @@ use std::{
 use futures_util::{FutureExt, future::BoxFuture};
 use tokio::sync::{Notify, mpsc};
 
-use super::{
-    conn::{Options, SqliteConn},
-    lease::Connections,
-};
+use super::{conn::SqliteConn, lease::Connections};
 use crate::store::{
     conn::{Conn, Writer},
     events,
@@ -50,7 +47,7 @@ pub struct WriterCounts {
 }
 
 pub(super) async fn run(
-    pool: Arc<Connections<Options>>,
+    pool: Arc<Connections>,
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
@@ -77,7 +74,7 @@ fn sqlite(writer: &mut Writer) -> &mut SqliteConn {
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
 async fn commit_batch(
-    pool: &Arc<Connections<Options>>,
+    pool: &Arc<Connections>,
     batch: &mut Vec<Job>,
     logins: &PrincipalCache,
     outbox: &Notify,
