@@ -31,6 +31,7 @@ async fn read_pragma(c: &mut impl Read, name: &'static str) -> Result<String, St
         "journal_mode" => "PRAGMA journal_mode",
         "synchronous" => "SELECT CAST(synchronous AS TEXT) FROM pragma_synchronous",
         "foreign_keys" => "SELECT CAST(foreign_keys AS TEXT) FROM pragma_foreign_keys",
+        "temp_store" => "SELECT CAST(temp_store AS TEXT) FROM pragma_temp_store",
         _ => "SELECT CAST(timeout AS TEXT) FROM pragma_busy_timeout",
     };
     c.fetch_one::<(String,)>(query(statement))
@@ -39,13 +40,14 @@ async fn read_pragma(c: &mut impl Read, name: &'static str) -> Result<String, St
 }
 
 #[tokio::test]
-async fn every_connection_is_wal_full_sync_with_foreign_keys_and_a_busy_timeout() {
+async fn every_connection_is_wal_full_sync_with_foreign_keys_temp_in_memory_and_a_busy_timeout() {
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = open(&dir.path().join("kairos.db")).await;
     for (name, expected) in [
         ("journal_mode", "wal"),
         ("synchronous", "2"),
         ("foreign_keys", "1"),
+        ("temp_store", "2"),
         ("busy_timeout", "5000"),
     ] {
         let writer = sqlite
