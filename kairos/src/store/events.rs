@@ -13,8 +13,8 @@ use crate::domain::event::{Event, EventType, Subject};
 
 /// Records the event in the writer's transaction: it commits with the change, or not at all.
 /// Events wait in the writer and go in with one statement just before the commit ([`flush`]):
-/// on SQLite every statement is a round trip to the connection's thread, and a batch of
-/// bookings would otherwise pay one each.
+/// a batch of bookings would otherwise run one insert each through SQLite's single writer (and
+/// one round trip each on PostgreSQL).
 pub fn record(w: &mut Writer, event: Event) {
     w.events.push(event);
     w.outbox_changed();

@@ -106,8 +106,8 @@ impl std::ops::DerefMut for Leased {
 
 impl Drop for Leased {
     fn drop(&mut self) {
-        // A statement still running for a caller that went away finishes first: the
-        // connection's thread takes commands in order.
+        // Statements run on the caller's thread, so none is still running here; one whose rows
+        // were left unread is reset when its `Rows` is dropped (tested below).
         if let Some(conn) = self.conn.take().filter(|_| self.keep) {
             self.home.idle().push(conn);
         }

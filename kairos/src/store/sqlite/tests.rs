@@ -251,3 +251,34 @@ async fn readers_and_the_writer_read_the_same_values_in_any_column_order() {
         .expect("read back");
     assert_eq!((found, stored), (1, at));
 }
+
+/// The slots of a statement are worked out once per text and thread (`conn::argument_slots`):
+/// run again, a text binds its new arguments, and a text with the same slots in another order
+/// is not given the first one's.
+#[tokio::test]
+async fn a_statement_run_again_binds_its_new_arguments_in_its_own_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    let pairs = sqlite
+        .write(|w| {
+            async move {
+                let mut pairs = Vec::new();
+                for (a, b) in [("x", "y"), ("p", "q")] {
+                    for text in ["SELECT $2, $1", "SELECT $1, $2"] {
+                        let pair: (String, String) =
+                            w.fetch_one(query(text).bind(a).bind(b)).await?;
+                        pairs.push(pair);
+                    }
+                }
+                Ok(pairs)
+            }
+            .boxed()
+        })
+        .await
+        .expect("writer");
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(first, second)| (first.as_str(), second.as_str()))
+        .collect();
+    assert_eq!(pairs, [("y", "x"), ("x", "y"), ("q", "p"), ("p", "q")]);
+}
