@@ -18,6 +18,7 @@ pub mod events;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod idempotency;
+mod lease;
 pub mod logins;
 pub mod messages;
 pub mod postgres;

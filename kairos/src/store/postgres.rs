@@ -1,47 +1,82 @@
-//! The PostgreSQL backend, for several Kairos instances behind one load balancer: a pool sized
-//! for the machine, one transaction per write, and PostgreSQL's own group commit.
+//! The PostgreSQL backend, for several Kairos instances behind one load balancer: connections
+//! lent by the store ([`super::lease`]), one transaction per write, and PostgreSQL's own group
+//! commit.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use futures_util::future::BoxFuture;
-use sqlx::{
-    PgConnection, Postgres as Db, Transaction,
-    pool::PoolConnection,
-    postgres::{PgPool, PgPoolOptions},
-};
+use sqlx::{ConnectOptions, Connection, PgConnection, Postgres as Db, postgres::PgConnectOptions};
 
 use super::{
     Committed, Constraint, PoolStats, StoreError,
     conn::{Conn, Reader, Writer},
+    lease::{Connections, Connector, Leased},
     query::{Query, Record, bind_args, query},
 };
 
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection used within this long is lent again as it is; one idle longer is pinged first,
+/// in case the server (or something between) hung up on it meanwhile. Under load connections
+/// come back within milliseconds, so only a quiet server pays for the ping.
+const TRUSTED_IDLE: Duration = Duration::from_secs(1);
 
 pub struct Postgres {
-    pool: PgPool,
+    connections: Arc<Connections<PgConnector>>,
 }
 
-/// A pooled connection for reads, or a transaction for writes.
-pub enum PgConn {
-    Pooled(PoolConnection<Db>),
-    Transaction(Transaction<'static, Db>),
+pub struct PgConnector {
+    options: PgConnectOptions,
+}
+
+impl Connector for PgConnector {
+    type Connection = PgConnection;
+
+    async fn connect(&self) -> Result<PgConnection, StoreError> {
+        self.options.connect().await.map_err(classify)
+    }
+
+    async fn still_good(&self, conn: &mut PgConnection, idle: Duration) -> bool {
+        idle < TRUSTED_IDLE || conn.ping().await.is_ok()
+    }
+}
+
+/// A connection lent for one operation (a read, or a write's transaction). It goes back to the
+/// pool only once the operation is settled: one abandoned halfway (its request dropped
+/// mid-statement or mid-transaction) or broken by a failure that was not the database's
+/// answer is closed instead, which also ends any transaction it held.
+pub struct PgConn {
+    conn: Leased<PgConnector>,
+    broken: bool,
 }
 
 impl PgConn {
-    fn connection(&mut self) -> &mut PgConnection {
-        match self {
-            PgConn::Pooled(conn) => conn,
-            PgConn::Transaction(tx) => tx,
+    fn new(mut conn: Leased<PgConnector>) -> Self {
+        conn.discard();
+        Self {
+            conn,
+            broken: false,
         }
     }
 
+    /// The operation is over and nothing is left under way on the connection.
+    fn settle(&mut self) {
+        if !self.broken {
+            self.conn.keep();
+        }
+    }
+
+    /// Notes whether a statement's failure may have broken the connection.
+    fn checked<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, StoreError> {
+        result.map_err(|err| {
+            self.broken |= !leaves_connection_usable(&err);
+            classify(err)
+        })
+    }
+
     pub async fn execute(&mut self, query: Query) -> Result<u64, StoreError> {
-        bind_args(sqlx::query::<Db>(query.text), query.args)
-            .execute(self.connection())
-            .await
-            .map(|done| done.rows_affected())
-            .map_err(classify)
+        let done = bind_args(sqlx::query::<Db>(query.text), query.args)
+            .execute(&mut *self.conn)
+            .await;
+        self.checked(done).map(|done| done.rows_affected())
     }
 
     pub async fn fetch_optional<R: Record>(
@@ -49,20 +84,20 @@ impl PgConn {
         query: Query,
     ) -> Result<Option<R>, StoreError> {
         let row = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_optional(self.connection())
-            .await
-            .map_err(classify)?;
-        row.map(|row| R::from_row(&row))
+            .fetch_optional(&mut *self.conn)
+            .await;
+        self.checked(row)?
+            .map(|row| R::from_row(&row))
             .transpose()
             .map_err(classify)
     }
 
     pub async fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
         let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
-            .fetch_all(self.connection())
-            .await
-            .map_err(classify)?;
-        rows.iter()
+            .fetch_all(&mut *self.conn)
+            .await;
+        self.checked(rows)?
+            .iter()
             .map(|row| R::from_row(row))
             .collect::<Result<_, _>>()
             .map_err(classify)
@@ -71,14 +106,22 @@ impl PgConn {
 
 impl Postgres {
     pub async fn open(url: &str, pool_size: u32) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(pool_size.max(1))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
-            .await?;
+        let connector = PgConnector {
+            options: url.parse()?,
+        };
+        let mut first = connector.options.connect().await?;
         // Takes an advisory lock, so instances starting together migrate once.
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::migrate!("./migrations/postgres")
+            .run(&mut first)
+            .await?;
+        let connections = Connections::new(connector, pool_size, vec![first]);
+        Ok(Self {
+            connections: Arc::new(connections),
+        })
+    }
+
+    async fn lease(&self) -> Result<PgConn, StoreError> {
+        Ok(PgConn::new(self.connections.lease().await?))
     }
 
     pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
@@ -86,8 +129,10 @@ impl Postgres {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let conn = self.pool.acquire().await.map_err(classify)?;
-        op(&mut Reader(Conn::Postgres(PgConn::Pooled(conn)))).await
+        let mut reader = Reader(Conn::Postgres(self.lease().await?));
+        let result = op(&mut reader).await;
+        postgres(&mut reader.0).settle();
+        result
     }
 
     /// Runs `op` in a transaction; answers what it left for after the commit along with its
@@ -97,46 +142,56 @@ impl Postgres {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Writer) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
-        let tx = self.pool.begin().await.map_err(classify)?;
-        let mut writer = Writer::new(Conn::Postgres(PgConn::Transaction(tx)));
+        let mut writer = Writer::new(Conn::Postgres(self.lease().await?));
+        writer.execute(query("BEGIN")).await?;
         let mut result = op(&mut writer).await;
         if result.is_ok()
             && let Err(err) = super::events::flush(&mut writer).await
         {
             result = Err(err);
         }
-        let Conn::Postgres(PgConn::Transaction(tx)) = writer.conn else {
-            unreachable!("a PostgreSQL writer holds its transaction")
+        // A COMMIT the database refuses ends the transaction too, so the connection is settled
+        // either way (unless the failure broke it).
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = writer.execute(query(end)).await;
+        postgres(&mut writer.conn).settle();
+        let value = result?;
+        ended?;
+        let committed = Committed {
+            logins_changed: writer.logins_changed,
+            outbox_changed: writer.outbox_changed,
         };
-        match result {
-            Ok(value) => {
-                tx.commit().await.map_err(classify)?;
-                let committed = Committed {
-                    logins_changed: writer.logins_changed,
-                    outbox_changed: writer.outbox_changed,
-                };
-                Ok((value, committed))
-            }
-            Err(err) => {
-                let _ = tx.rollback().await;
-                Err(err)
-            }
-        }
+        Ok((value, committed))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let conn = self.pool.acquire().await.map_err(classify)?;
-        PgConn::Pooled(conn)
-            .execute(query("SELECT 1"))
-            .await
-            .map(drop)
+        let mut conn = self.lease().await?;
+        conn.execute(query("SELECT 1")).await?;
+        conn.settle();
+        Ok(())
     }
 
     pub fn pool_stats(&self) -> PoolStats {
-        PoolStats {
-            size: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-        }
+        let (size, idle) = self.connections.stats();
+        PoolStats { size, idle }
+    }
+}
+
+fn postgres(conn: &mut Conn) -> &mut PgConn {
+    match conn {
+        Conn::Postgres(conn) => conn,
+        Conn::Sqlite(_) => unreachable!("the PostgreSQL store lends PostgreSQL connections"),
+    }
+}
+
+/// Whether a connection is fine after this failure: the database answered with an error (which
+/// ends with it ready for the next statement), except the classes that mean it is going away.
+fn leaves_connection_usable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => !db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57")),
+        _ => false,
     }
 }
 

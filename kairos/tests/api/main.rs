@@ -25,6 +25,7 @@ mod mail_pages;
 mod operations;
 mod page_client;
 mod pages;
+mod pg_connections;
 mod reminders;
 mod schedule;
 mod security;

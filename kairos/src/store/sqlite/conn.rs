@@ -10,13 +10,14 @@
 //! PostgreSQL backend runs, with its arguments bound as sqlx binds them ([`bind`]), and the
 //! rows read by [`SqliteRecord`](super::SqliteRecord).
 
-use std::{cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc, time::Duration};
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
-use super::{BUSY_TIMEOUT, lease::Leased};
+use super::BUSY_TIMEOUT;
 use crate::store::{
     Constraint, StoreError,
+    lease::{Connector, Leased},
     query::{Arg, Query, Record},
 };
 
@@ -60,8 +61,21 @@ impl Options {
     }
 }
 
+impl Connector for Options {
+    type Connection = rusqlite::Connection;
+
+    async fn connect(&self) -> Result<rusqlite::Connection, StoreError> {
+        Options::connect(self)
+    }
+
+    /// A file on this machine does not hang up as a server may.
+    async fn still_good(&self, _: &mut rusqlite::Connection, _: Duration) -> bool {
+        true
+    }
+}
+
 pub struct SqliteConn {
-    pub(super) conn: Leased,
+    pub(super) conn: Leased<Options>,
     /// Whether the current write operation still owes its savepoint (made before its first
     /// statement, so an operation that sends nothing makes none).
     owes_savepoint: bool,
@@ -74,7 +88,7 @@ pub struct SqliteConn {
 }
 
 impl SqliteConn {
-    pub fn new(conn: Leased) -> Self {
+    pub fn new(conn: Leased<Options>) -> Self {
         Self {
             conn,
             owes_savepoint: false,

@@ -6,7 +6,6 @@
 //! the tail stays bounded.
 
 mod conn;
-mod lease;
 mod record;
 #[cfg(test)]
 mod tests;
@@ -24,13 +23,13 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use conn::Options;
 pub use conn::SqliteConn;
-use lease::Connections;
 pub(crate) use record::{SqliteField, SqliteRecord, flattens, record};
 pub use writer::WriterCounts;
 
 use super::{
     PoolStats, StoreError,
     conn::{Conn, Reader, Writer},
+    lease::Connections,
     principals::PrincipalCache,
     query::query,
 };
@@ -39,10 +38,9 @@ use writer::{Done, Job};
 /// Operations waiting for the writer beyond this make callers wait to enqueue (backpressure).
 const QUEUE_DEPTH: usize = 8192;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Sqlite {
-    readers: Arc<Connections>,
+    readers: Arc<Connections<Options>>,
     writer: mpsc::Sender<Job>,
     counts: Arc<WriterCounts>,
 }

@@ -4,12 +4,13 @@ use std::{path::Path, sync::Arc, sync::atomic::Ordering};
 
 use futures_util::FutureExt;
 
-use super::Sqlite;
+use super::{Sqlite, conn::Options};
 use crate::{
     domain::refusal::Refusal,
     store::{
         StoreError,
         conn::{Read, Writer},
+        lease::Connections,
         principals::PrincipalCache,
         query::query,
     },
@@ -281,4 +282,36 @@ async fn a_statement_run_again_binds_its_new_arguments_in_its_own_order() {
         .map(|(first, second)| (first.as_str(), second.as_str()))
         .collect();
     assert_eq!(pairs, [("y", "x"), ("x", "y"), ("q", "p"), ("p", "q")]);
+}
+
+/// A statement dropped with rows still to come is reset, so its connection goes back to the
+/// pool usable.
+#[tokio::test]
+async fn rows_left_unread_leave_their_connection_usable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("lease.db");
+    // An empty file is an empty database; the store's connections never create one.
+    std::fs::File::create(&path).expect("file");
+    let options = Options {
+        path,
+        query_only: false,
+    };
+    let pool = Arc::new(Connections::new(options, 1, Vec::new()));
+    {
+        let conn = pool.lease().await.expect("lease");
+        let mut statement = conn
+            .prepare_cached(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n",
+            )
+            .expect("prepare");
+        let mut rows = statement.raw_query();
+        assert!(rows.next().expect("a row").is_some());
+        // Dropped here with rows still to come: the statement is reset, not left running.
+    }
+    let next = pool.lease().await.expect("the same connection");
+    assert_eq!(pool.stats(), (1, 0));
+    let answer: String = next
+        .query_row("SELECT 'fresh'", [], |row| row.get(0))
+        .expect("answers its own statement");
+    assert_eq!(answer, "fresh");
 }

@@ -16,7 +16,8 @@ use std::{
 use futures_util::{FutureExt, future::BoxFuture};
 use tokio::sync::{Notify, mpsc};
 
-use super::{conn::SqliteConn, lease::Connections};
+use super::conn::{Options, SqliteConn};
+use crate::store::lease::Connections;
 use crate::store::{
     conn::{Conn, Writer},
     events,
@@ -47,7 +48,7 @@ pub struct WriterCounts {
 }
 
 pub(super) async fn run(
-    pool: Arc<Connections>,
+    pool: Arc<Connections<Options>>,
     mut queue: mpsc::Receiver<Job>,
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
@@ -74,7 +75,7 @@ fn sqlite(writer: &mut Writer) -> &mut SqliteConn {
 /// Runs and commits one batch. A job dropped without running (because the batch broke before
 /// its turn) answers its caller with "abandoned" through its dropped channel.
 async fn commit_batch(
-    pool: &Arc<Connections>,
+    pool: &Arc<Connections<Options>>,
     batch: &mut Vec<Job>,
     logins: &PrincipalCache,
     outbox: &Notify,
