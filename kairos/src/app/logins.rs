@@ -32,14 +32,19 @@ impl App {
     /// The caller an access token names: well-formed, signed by us, current on our clock, and
     /// its login still live (so a logout or revocation takes effect on the very next request).
     pub async fn authenticate(&self, access_token: &str) -> Result<Caller, AppError> {
-        let now = self.now();
-        let invalid = || AppError::Unauthenticated(Unauthenticated::InvalidToken);
-        let claims = self.tokens.verify(access_token, now).ok_or_else(invalid)?;
+        let claims = self
+            .verify_access_token(access_token)
+            .ok_or(AppError::Unauthenticated(Unauthenticated::InvalidToken))?;
+        self.caller(&claims).await
+    }
+
+    /// The caller a verified token names, if its login is still live.
+    pub async fn caller(&self, claims: &Claims) -> Result<Caller, AppError> {
         let user = self
             .store
-            .principal(claims.login, claims.sub, now)
+            .principal(claims.login, claims.sub, self.now())
             .await?
-            .ok_or_else(invalid)?;
+            .ok_or(AppError::Unauthenticated(Unauthenticated::InvalidToken))?;
         Ok(Caller {
             user,
             login_id: claims.login,

@@ -14,7 +14,7 @@ use serde_json::error::Category;
 
 use super::{HttpState, error::ApiError};
 use crate::{
-    app::{AppError, Caller, require_admin},
+    app::{AppError, Caller, require_admin, tokens::Claims},
     domain::FieldError,
 };
 
@@ -24,8 +24,25 @@ impl FromRequestParts<HttpState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
-        let token = bearer_token(&parts.headers)?.ok_or_else(ApiError::invalid_token)?;
-        Ok(state.app.authenticate(token).await?)
+        let Bearer(claims) = Bearer::from_request_parts(parts, state).await?;
+        Ok(state.app.caller(&claims).await?)
+    }
+}
+
+/// An access token that is ours and current, its login not checked yet: for a use case that
+/// checks the login along with its own read (`App::current_bookings_for`). Anything else takes
+/// a [`Caller`].
+#[derive(Debug, Clone)]
+pub struct Bearer(pub Claims);
+
+impl FromRequestParts<HttpState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        bearer_token(&parts.headers)?
+            .and_then(|token| state.app.verify_access_token(token))
+            .map(Bearer)
+            .ok_or_else(ApiError::invalid_token)
     }
 }
 

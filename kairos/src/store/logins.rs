@@ -99,6 +99,23 @@ record! {
     }
 }
 
+/// Whether login `l` (joined to its user `u`) is the login `$login` of user `$user` and live at
+/// `$now`: not ended, not expired. SQL text, for statements that check a login along the way.
+macro_rules! live_login {
+    ($login:literal, $user:literal, $now:literal) => {
+        concat!(
+            "l.id = ",
+            $login,
+            " AND l.user_id = ",
+            $user,
+            " AND l.revoked_at IS NULL AND l.expires_at > ",
+            $now,
+            " "
+        )
+    };
+}
+pub(crate) use live_login;
+
 /// The user behind a live login (not ended, not expired), with when the login expires. Callers
 /// go through [`Store::principal`](super::Store::principal), which caches it where it may.
 pub(crate) async fn principal(
@@ -108,12 +125,12 @@ pub(crate) async fn principal(
     now: DateTime<Utc>,
 ) -> Result<Option<(User, DateTime<Utc>)>, StoreError> {
     r.fetch_optional::<PrincipalRow>(
-        query(
-            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.email_notifications, u.created_at, \
-             u.updated_at, \
-             l.expires_at FROM logins l JOIN users u ON u.id = l.user_id \
-             WHERE l.id = $1 AND l.user_id = $2 AND l.revoked_at IS NULL AND l.expires_at > $3",
-        )
+        query(concat!(
+            "SELECT u.id, u.email, u.role, u.is_chirpy_red, u.email_notifications, \
+                 u.created_at, u.updated_at, \
+                 l.expires_at FROM logins l JOIN users u ON u.id = l.user_id WHERE ",
+            live_login!("$1", "$2", "$3")
+        ))
         .bind(login_id)
         .bind(user_id)
         .bind(now),

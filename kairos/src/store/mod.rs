@@ -149,10 +149,10 @@ impl Store {
         user_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        let cache = &self.inner.logins;
-        if let Some(user) = cache.get(login_id, user_id, now) {
+        if let Some(user) = self.cached_principal(login_id, user_id, now) {
             return Ok(Some(user));
         }
+        let cache = &self.inner.logins;
         let generation = cache.generation();
         let found = self
             .read(move |r| logins::principal(r, login_id, user_id, now).boxed())
@@ -161,6 +161,16 @@ impl Store {
             cache.put(generation, login_id, user.clone(), expires_at);
             user
         }))
+    }
+
+    /// Whether live logins are cached here (SQLite: this process is the only one that ends them).
+    fn caches_logins(&self) -> bool {
+        self.inner.logins.enabled()
+    }
+
+    /// The user of a live login, if the cache knows it.
+    fn cached_principal(&self, login_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Option<User> {
+        self.inner.logins.get(login_id, user_id, now)
     }
 
     /// Whether the database answers (for SQLite: whether a write can be committed).

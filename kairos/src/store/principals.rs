@@ -44,6 +44,11 @@ impl PrincipalCache {
         }
     }
 
+    /// Whether this cache keeps anything at all.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// The user of a live session, if the cache knows it.
     pub fn get(&self, session_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Option<User> {
         if !self.enabled {

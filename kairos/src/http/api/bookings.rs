@@ -110,18 +110,26 @@ pub struct CurrentQuery {
 )]
 async fn current_bookings(
     State(state): State<HttpState>,
-    caller: Caller,
-    AppPath(PathId(user_id)): AppPath<PathId>,
+    Bearer(claims): Bearer,
+    path: Result<AppPath<PathId>, ApiError>,
     OriginalUri(uri): OriginalUri,
-    AppQuery(query): AppQuery<CurrentQuery>,
+    query: Result<AppQuery<CurrentQuery>, ApiError>,
 ) -> Result<Response, ApiError> {
+    let (user_id, query) = match (path, query) {
+        (Ok(AppPath(PathId(user_id))), Ok(AppQuery(query))) => (user_id, query),
+        // As on every route: an ended login is refused before anything about the request.
+        (Err(refusal), _) | (_, Err(refusal)) => {
+            state.app.caller(&claims).await?;
+            return Err(refusal);
+        }
+    };
     let page = PageRequest {
         limit: query.limit,
         cursor: query.cursor,
     };
     let bookings = state
         .app
-        .current_bookings(&caller, user_id, query.side, &page)
+        .current_bookings_for(&claims, user_id, query.side, &page)
         .await?;
     Ok(paged(&uri, bookings))
 }

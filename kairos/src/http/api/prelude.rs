@@ -24,7 +24,7 @@ pub use crate::{
     http::{
         HttpState,
         error::ApiError,
-        extract::{Admin, AppJson, AppPath, AppQuery},
+        extract::{Admin, AppJson, AppPath, AppQuery, Bearer},
         json::Json,
     },
 };
