@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod availability;
+mod booking_lists;
 mod bookings;
 mod catalogue;
 mod clock;
@@ -39,7 +40,8 @@ use uuid::Uuid;
 pub use access::require_admin;
 pub use accounts::{AccountChanges, NewAccount, UserChangesByAdmin, described};
 pub use availability::{AvailabilityChange, AvailabilityInput};
-pub use bookings::{AllBookings, BookRequest, Booked, BookingDetails, BookingUpdate, Side};
+pub use booking_lists::{AllBookings, BookingDetails};
+pub use bookings::{BookRequest, Booked, BookingUpdate, Side};
 pub use clock::Clock;
 pub use error::{AppError, Unauthenticated};
 pub use home::Home;
