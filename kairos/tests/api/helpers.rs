@@ -4,6 +4,22 @@ pub use kairos_testkit::*;
 
 use std::io::BufReader;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// One part (header or claims) of a JWT, decoded.
+pub fn decode_jwt_part(part: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+/// What `GET /api/user/{id}` answers `token` about `login`'s user.
+pub async fn home_status(app: &TestApp, login: &Login, token: &str) -> StatusCode {
+    app.get(&format!("/api/user/{}", login.id), token)
+        .await
+        .status()
+}
+
 /// One calendar component's properties, by name.
 pub struct Props(pub Vec<(String, String)>);
 

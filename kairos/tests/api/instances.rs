@@ -5,7 +5,7 @@
 //! as behind a load balancer; on SQLite one process serves the file, so the second "instance"
 //! is the same server.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -58,12 +58,7 @@ async fn a_login_ended_on_one_instance_is_refused_next_on_another(app: TestApp) 
         assert_eq!(bookings_status(other, person).await, StatusCode::OK);
     }
 
-    let logout = app
-        .request(Method::POST, "/api/logout")
-        .bearer_auth(&ann.token)
-        .send()
-        .await
-        .unwrap();
+    let logout = app.log_out(&ann.token).await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(bookings_status(other, &ann).await, StatusCode::UNAUTHORIZED);
     // The ended login is refused before anything about the request is looked at.

@@ -1,9 +1,9 @@
-//! Logging in and out, refreshing, revoking, throttling, and tokens that must not pass.
+//! Logging in and out, refreshing and revoking. (Throttling: `login_throttle.rs`; tokens that
+//! must not pass: `forged_tokens.rs`.)
 
 use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use kairos::store::query;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -12,7 +12,7 @@ use tokio::sync::Barrier;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Answer, Backend, Login, PASSWORD, TestApp, on_both_backends, problem, spawn_app_with,
+    Answer, PASSWORD, TestApp, decode_jwt_part, home_status, on_both_backends, problem,
     unique_email,
 };
 
@@ -27,15 +27,8 @@ on_both_backends!(
     revoke_ends_the_login_session,
     logout_ends_only_the_current_login_session,
     an_admin_can_end_every_login_session_of_a_user,
-    five_failed_logins_throttle_the_account_until_the_window_passes,
-    a_successful_login_resets_the_failure_count,
     the_login_session_lasts_sixty_days_from_login_whatever_rotation,
-    tokens_that_are_forged_tampered_or_misplaced_are_refused,
 );
-
-fn decode_part(part: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
 
 async fn refresh_with(app: &TestApp, refresh_token: &str) -> reqwest::Response {
     app.request(Method::POST, "/api/refresh")
@@ -43,12 +36,6 @@ async fn refresh_with(app: &TestApp, refresh_token: &str) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn home_status(app: &TestApp, login: &Login, token: &str) -> StatusCode {
-    app.get(&format!("/api/user/{}", login.id), token)
-        .await
-        .status()
 }
 
 async fn login_returns_the_user_and_tokens_and_stores_only_a_hash(app: TestApp) {
@@ -100,9 +87,9 @@ async fn the_access_token_carries_the_contracts_claims(app: TestApp) {
     let ann = app.customer().await;
     let parts: Vec<&str> = ann.token.split('.').collect();
     assert_eq!(parts.len(), 3);
-    let header = decode_part(parts[0]);
+    let header = decode_jwt_part(parts[0]);
     assert_eq!(header["alg"], "HS256");
-    let claims = decode_part(parts[1]);
+    let claims = decode_jwt_part(parts[1]);
     assert_eq!(claims["sub"], ann.id.to_string());
     assert_eq!(claims["iss"], "kairos");
     assert_eq!(claims["aud"], "kairos-api");
@@ -317,12 +304,7 @@ async fn revoke_ends_the_login_session(app: TestApp) {
 async fn logout_ends_only_the_current_login_session(app: TestApp) {
     let phone = app.customer().await;
     let laptop = app.login(&phone.email, PASSWORD).await;
-    let response = app
-        .request(Method::POST, "/api/logout")
-        .bearer_auth(&phone.token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.log_out(&phone.token).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         home_status(&app, &phone, &phone.token).await,
@@ -336,12 +318,7 @@ async fn logout_ends_only_the_current_login_session(app: TestApp) {
         home_status(&app, &laptop, &laptop.token).await,
         StatusCode::OK
     );
-    let again = app
-        .request(Method::POST, "/api/logout")
-        .bearer_auth(&phone.token)
-        .send()
-        .await
-        .unwrap();
+    let again = app.log_out(&phone.token).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -395,51 +372,6 @@ async fn an_admin_can_end_every_login_session_of_a_user(app: TestApp) {
     app.login(&ann.email, PASSWORD).await;
 }
 
-async fn five_failed_logins_throttle_the_account_until_the_window_passes(app: TestApp) {
-    let ann = app.customer().await;
-    let bob = app.customer().await;
-    for attempt in 1..=5 {
-        let response = app.log_in(&ann.email, "wrong passphrase here").await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNAUTHORIZED,
-            "attempt {attempt}"
-        );
-    }
-    // Even the right password waits now.
-    let response = app.log_in(&ann.email, PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry_after), "{retry_after}");
-    problem(response, StatusCode::TOO_MANY_REQUESTS).await;
-    // Other accounts are unaffected.
-    app.login(&bob.email, PASSWORD).await;
-    // Once the window has passed, the right password works again.
-    app.advance(chrono::Duration::minutes(16));
-    app.login(&ann.email, PASSWORD).await;
-}
-
-async fn a_successful_login_resets_the_failure_count(app: TestApp) {
-    let ann = app.customer().await;
-    for _ in 0..4 {
-        app.log_in(&ann.email, "wrong passphrase here").await;
-    }
-    app.login(&ann.email, PASSWORD).await;
-    for attempt in 1..=4 {
-        let response = app.log_in(&ann.email, "wrong passphrase here").await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNAUTHORIZED,
-            "attempt {attempt}"
-        );
-    }
-    app.login(&ann.email, PASSWORD).await;
-}
-
 async fn the_login_session_lasts_sixty_days_from_login_whatever_rotation(app: TestApp) {
     let ann = app.customer().await;
     let (created, expires): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = app
@@ -474,196 +406,4 @@ async fn the_login_session_lasts_sixty_days_from_login_whatever_rotation(app: Te
         home_status(&app, &ann, token).await,
         StatusCode::UNAUTHORIZED
     );
-}
-
-async fn tokens_that_are_forged_tampered_or_misplaced_are_refused(app: TestApp) {
-    let ann = app.customer().await;
-    let secret = std::fs::read_to_string(app.secret_file()).unwrap();
-    let key = URL_SAFE_NO_PAD.decode(secret.trim()).unwrap();
-    let claims = decode_part(ann.token.split('.').nth(1).unwrap());
-    let sign = |header: Header, claims: &Value, key: &[u8]| {
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(key)).unwrap()
-    };
-    // Our own key and algorithm give a working token: the cases below differ in one thing each.
-    let control = sign(Header::new(Algorithm::HS256), &claims, &key);
-    assert_eq!(home_status(&app, &ann, &control).await, StatusCode::OK);
-
-    let mut forged: Vec<(&str, String)> = Vec::new();
-    let payload = ann.token.split('.').nth(1).unwrap();
-    let signature = ann.token.split('.').nth(2).unwrap();
-    for alg in ["none", "None", "NONE", "nOnE"] {
-        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
-        forged.push(("alg none, no signature", format!("{header}.{payload}.")));
-        forged.push((
-            "alg none, with signature",
-            format!("{header}.{payload}.{signature}"),
-        ));
-    }
-    forged.push((
-        "HS384 with our key",
-        sign(Header::new(Algorithm::HS384), &claims, &key),
-    ));
-    forged.push((
-        "HS512 with our key",
-        sign(Header::new(Algorithm::HS512), &claims, &key),
-    ));
-    forged.push((
-        "another key",
-        sign(
-            Header::new(Algorithm::HS256),
-            &claims,
-            b"another key, 32 bytes long......",
-        ),
-    ));
-    let mut other_sub = claims.clone();
-    other_sub["sub"] = json!(app.admin().await.id.to_string());
-    let tampered_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&other_sub).unwrap());
-    let header_part = ann.token.split('.').next().unwrap();
-    forged.push((
-        "sub changed",
-        format!("{header_part}.{tampered_payload}.{signature}"),
-    ));
-    let mut flipped = URL_SAFE_NO_PAD.decode(signature).unwrap();
-    flipped[0] ^= 1;
-    forged.push((
-        "one bit flipped",
-        format!(
-            "{header_part}.{payload}.{}",
-            URL_SAFE_NO_PAD.encode(flipped)
-        ),
-    ));
-    forged.push(("truncated", ann.token[..ann.token.len() - 5].to_owned()));
-    let now = chrono::Utc::now().timestamp();
-    let mut expired = claims.clone();
-    expired["iat"] = json!(now - 3700);
-    expired["exp"] = json!(now - 100);
-    forged.push((
-        "expired past the leeway",
-        sign(Header::new(Algorithm::HS256), &expired, &key),
-    ));
-    let mut early = claims.clone();
-    early["nbf"] = json!(now + 600);
-    forged.push((
-        "not yet valid",
-        sign(Header::new(Algorithm::HS256), &early, &key),
-    ));
-    let mut no_exp = claims.clone();
-    no_exp.as_object_mut().unwrap().remove("exp");
-    forged.push(("no exp", sign(Header::new(Algorithm::HS256), &no_exp, &key)));
-    for (claim, value) in [("aud", "someone-else"), ("iss", "someone-else")] {
-        let mut wrong = claims.clone();
-        wrong[claim] = json!(value);
-        forged.push((
-            "wrong aud or iss",
-            sign(Header::new(Algorithm::HS256), &wrong, &key),
-        ));
-    }
-    let mut jku = Header::new(Algorithm::HS256);
-    jku.jku = Some("http://127.0.0.1:9/keys".to_owned());
-    jku.kid = Some("attacker".to_owned());
-    let mut wrong_key_with_jku = claims.clone();
-    wrong_key_with_jku["sub"] = json!(Uuid::now_v7().to_string());
-    forged.push((
-        "jku and kid headers",
-        sign(
-            jku,
-            &wrong_key_with_jku,
-            b"attacker key, 32 bytes long.....",
-        ),
-    ));
-    for (case, token) in &forged {
-        let response = app.get(&format!("/api/user/{}", ann.id), token).await;
-        let status = response.status();
-        assert!(
-            status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
-            "{case}: {status}"
-        );
-        if status == StatusCode::UNAUTHORIZED {
-            assert!(
-                response.headers().contains_key("www-authenticate"),
-                "{case}"
-            );
-        }
-    }
-
-    // In the query string it is not a credential at all.
-    let in_query = app
-        .request(
-            Method::GET,
-            &format!("/api/user/{}?access_token={}", ann.id, ann.token),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(
-        in_query.status(),
-        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST
-    ));
-    // Two Authorization headers: refused, even though one of them is good.
-    let two = app
-        .request(Method::GET, &format!("/api/user/{}", ann.id))
-        .header("authorization", format!("Bearer {}", ann.token))
-        .header("authorization", "Bearer garbage")
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(
-        two.status(),
-        StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST
-    ));
-    // The scheme name is case-insensitive (RFC 7235).
-    let lower = app
-        .request(Method::GET, &format!("/api/user/{}", ann.id))
-        .header("authorization", format!("bearer {}", ann.token))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(lower.status(), StatusCode::OK);
-}
-
-/// Runs outside the macro: the per-IP limit needs a server with a small one.
-async fn the_per_ip_limit_applies_across_accounts(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |s| s.login_attempts_per_ip_per_minute = 3).await
-    else {
-        return;
-    };
-    let emails = [
-        unique_email("a"),
-        unique_email("b"),
-        unique_email("c"),
-        unique_email("d"),
-    ];
-    for email in &emails[..3] {
-        assert_eq!(
-            app.log_in(email, PASSWORD).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
-    }
-    let response = app.log_in(&emails[3], PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
-    // Refused before anything was looked at: no failure was counted for the fourth address.
-    let counted = app
-        .db
-        .count(
-            query("SELECT COUNT(*) FROM login_failures WHERE email_key = $1")
-                .bind(emails[3].clone()),
-        )
-        .await;
-    assert_eq!(counted, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_per_ip_limit_applies_across_accounts_sqlite() {
-    the_per_ip_limit_applies_across_accounts(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_per_ip_limit_applies_across_accounts_postgres() {
-    the_per_ip_limit_applies_across_accounts(Backend::Postgres).await;
 }
