@@ -11,10 +11,13 @@
 use std::{
     future::Future,
     sync::{Arc, Mutex, PoisonError},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::{
+    sync::{OwnedSemaphorePermit, Semaphore},
+    time::Instant,
+};
 
 use super::StoreError;
 
@@ -28,17 +31,32 @@ pub trait Connector: Send + Sync + 'static {
     /// A new connection, ready for statements.
     fn connect(&self) -> impl Future<Output = Result<Self::Connection, StoreError>> + Send;
 
-    /// Whether a connection that has sat idle for `idle` may be lent again.
+    /// Whether an idle connection may be lent again, given how long it has been open and how
+    /// long it has sat idle.
     fn still_good(
         &self,
         conn: &mut Self::Connection,
-        idle: Duration,
+        age: Age,
     ) -> impl Future<Output = bool> + Send;
+}
+
+/// How long an idle connection has been open, and how long it has sat idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Age {
+    pub open: Duration,
+    pub idle: Duration,
+}
+
+/// A connection waiting to be lent, with when it was opened and when it was last given back.
+struct Idle<T> {
+    conn: T,
+    opened: Instant,
+    since: Instant,
 }
 
 pub struct Connections<C: Connector> {
     connector: C,
-    idle: Mutex<Vec<(C::Connection, Instant)>>,
+    idle: Mutex<Vec<Idle<C::Connection>>>,
     permits: Arc<Semaphore>,
     size: u32,
 }
@@ -47,6 +65,7 @@ pub struct Connections<C: Connector> {
 pub struct Leased<C: Connector> {
     /// Taken only by `drop`.
     conn: Option<C::Connection>,
+    opened: Instant,
     keep: bool,
     home: Arc<Connections<C>>,
     _permit: OwnedSemaphorePermit,
@@ -60,7 +79,16 @@ impl<C: Connector> Connections<C> {
         let now = Instant::now();
         Self {
             connector,
-            idle: Mutex::new(first.into_iter().map(|conn| (conn, now)).collect()),
+            idle: Mutex::new(
+                first
+                    .into_iter()
+                    .map(|conn| Idle {
+                        conn,
+                        opened: now,
+                        since: now,
+                    })
+                    .collect(),
+            ),
             permits: Arc::new(Semaphore::new(size as usize)),
             size,
         }
@@ -81,17 +109,22 @@ impl<C: Connector> Connections<C> {
             .map_err(|_| StoreError::Unavailable("the database connections are closed".into()))?;
         loop {
             let idle = self.idle().pop();
-            let conn = match idle {
-                Some((mut conn, since)) => {
-                    if !self.connector.still_good(&mut conn, since.elapsed()).await {
+            let (conn, opened) = match idle {
+                Some(mut idle) => {
+                    let age = Age {
+                        open: idle.opened.elapsed(),
+                        idle: idle.since.elapsed(),
+                    };
+                    if !self.connector.still_good(&mut idle.conn, age).await {
                         continue;
                     }
-                    conn
+                    (idle.conn, idle.opened)
                 }
-                None => self.connector.connect().await?,
+                None => (self.connector.connect().await?, Instant::now()),
             };
             return Ok(Leased {
                 conn: Some(conn),
+                opened,
                 keep: true,
                 home: Arc::clone(self),
                 _permit: permit,
@@ -107,7 +140,7 @@ impl<C: Connector> Connections<C> {
         (idle + lent, idle)
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(C::Connection, Instant)>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle<C::Connection>>> {
         // The list is a plain Vec: a panic while it was locked left it whole.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -151,7 +184,11 @@ impl<C: Connector> Drop for Leased<C> {
         // backend); PostgreSQL's connection is discarded while a statement or transaction is
         // under way (`postgres::PgConn`).
         if let Some(conn) = self.conn.take().filter(|_| self.keep) {
-            self.home.idle().push((conn, Instant::now()));
+            self.home.idle().push(Idle {
+                conn,
+                opened: self.opened,
+                since: Instant::now(),
+            });
         }
     }
 }
@@ -167,6 +204,7 @@ mod tests {
     struct Numbered {
         opened: AtomicU32,
         idle_ones_fail: AtomicBool,
+        asked: Mutex<Vec<Age>>,
     }
 
     impl Connector for Numbered {
@@ -176,7 +214,8 @@ mod tests {
             Ok(self.opened.fetch_add(1, Ordering::SeqCst) + 1)
         }
 
-        async fn still_good(&self, _: &mut u32, _: Duration) -> bool {
+        async fn still_good(&self, _: &mut u32, age: Age) -> bool {
+            self.asked.lock().expect("not poisoned").push(age);
             !self.idle_ones_fail.load(Ordering::SeqCst)
         }
     }
@@ -241,5 +280,23 @@ mod tests {
         drop(held);
         assert_eq!(pool.stats(), (1, 1));
         assert_eq!(*pool.lease().await.expect("free again"), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_check_is_told_how_long_a_connection_has_been_open_and_idle() {
+        let pool = connections(1);
+        let lent = pool.lease().await.expect("new");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        drop(lent);
+        tokio::time::advance(Duration::from_secs(3)).await;
+        drop(pool.lease().await.expect("again"));
+        let asked = pool.connector.asked.lock().expect("not poisoned").clone();
+        assert_eq!(
+            asked,
+            [Age {
+                open: Duration::from_secs(13),
+                idle: Duration::from_secs(3),
+            }]
+        );
     }
 }

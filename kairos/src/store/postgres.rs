@@ -10,7 +10,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, Postgres as Db, postgres::P
 use super::{
     Committed, Constraint, PoolStats, StoreError,
     conn::{Conn, Reader, Writer},
-    lease::{Connections, Connector, Leased},
+    lease::{Age, Connections, Connector, Leased},
     query::{Query, Record, bind_args, query},
 };
 
@@ -18,6 +18,28 @@ use super::{
 /// in case the server (or something between) hung up on it meanwhile. Under load connections
 /// come back within milliseconds, so only a quiet server pays for the ping.
 const TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
+/// A connection open this long is closed when it comes up to be lent again (sqlx's default
+/// lifetime): a server backend's caches grow over its life.
+const MAX_AGE: Duration = Duration::from_secs(30 * 60);
+
+/// What an idle connection needs before it is lent again.
+#[derive(Debug, PartialEq, Eq)]
+enum Check {
+    Nothing,
+    Ping,
+    Retire,
+}
+
+fn check(age: Age) -> Check {
+    if age.open >= MAX_AGE {
+        Check::Retire
+    } else if age.idle >= TRUSTED_IDLE {
+        Check::Ping
+    } else {
+        Check::Nothing
+    }
+}
 
 pub struct Postgres {
     connections: Arc<Connections<PgConnector>>,
@@ -34,8 +56,12 @@ impl Connector for PgConnector {
         self.options.connect().await.map_err(classify)
     }
 
-    async fn still_good(&self, conn: &mut PgConnection, idle: Duration) -> bool {
-        idle < TRUSTED_IDLE || conn.ping().await.is_ok()
+    async fn still_good(&self, conn: &mut PgConnection, age: Age) -> bool {
+        match check(age) {
+            Check::Nothing => true,
+            Check::Ping => conn.ping().await.is_ok(),
+            Check::Retire => false,
+        }
     }
 }
 
@@ -220,5 +246,25 @@ fn classify(err: sqlx::Error) -> StoreError {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(err.to_string()),
         other => StoreError::Database(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn age(open_secs: u64, idle_secs: u64) -> Age {
+        Age {
+            open: Duration::from_secs(open_secs),
+            idle: Duration::from_secs(idle_secs),
+        }
+    }
+
+    #[test]
+    fn a_connection_is_pinged_after_a_quiet_second_and_retired_after_half_an_hour() {
+        assert_eq!(check(age(600, 0)), Check::Nothing, "just given back");
+        assert_eq!(check(age(600, 1)), Check::Ping, "idle a second");
+        assert_eq!(check(age(1_800, 0)), Check::Retire, "open half an hour");
+        assert_eq!(check(age(1_800, 5)), Check::Retire);
     }
 }

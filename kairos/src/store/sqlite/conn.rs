@@ -10,14 +10,14 @@
 //! PostgreSQL backend runs, with its arguments bound as sqlx binds them ([`bind`]), and the
 //! rows read by [`SqliteRecord`](super::SqliteRecord).
 
-use std::{cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc, time::Duration};
+use std::{cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc};
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
 use super::BUSY_TIMEOUT;
 use crate::store::{
     Constraint, StoreError,
-    lease::{Connector, Leased},
+    lease::{Age, Connector, Leased},
     query::{Arg, Query, Record},
 };
 
@@ -69,7 +69,7 @@ impl Connector for Options {
     }
 
     /// A file on this machine does not hang up as a server may.
-    async fn still_good(&self, _: &mut rusqlite::Connection, _: Duration) -> bool {
+    async fn still_good(&self, _: &mut rusqlite::Connection, _: Age) -> bool {
         true
     }
 }
