@@ -62,6 +62,13 @@ impl TestApp {
         self.with_token(token).delete(path).await
     }
 
+    /// `POST /api/logout` with an access token (it has no body): ends that token's login.
+    pub async fn log_out(&self, token: &str) -> Response {
+        self.with_token(token)
+            .send(Method::POST, "/api/logout", None)
+            .await
+    }
+
     pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
         self.anonymous().post(path, body).await
     }

@@ -62,15 +62,6 @@ impl TestApp {
         }
     }
 
-    /// `POST /api/logout` with an access token (it has no body): ends that token's login.
-    pub async fn log_out(&self, token: &str) -> Response {
-        self.request(reqwest::Method::POST, "/api/logout")
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("logout request")
-    }
-
     /// A new customer with a unique address, logged in.
     pub async fn customer(&self) -> Login {
         let email = unique_email("customer");

@@ -103,15 +103,15 @@ macro_rules! current_rest {
 
 const CURRENT_BOOKINGS: PerPerspective = per_perspective!(booking_select!(), current_rest!());
 
-/// A customer's own current bookings, only while their login `$7` is live and they are not a
-/// provider (whose list also holds the bookings on their services). The condition names no
-/// column of the rows, so PostgreSQL checks it once, before reading any.
+/// A customer's own current bookings, only while their login `$7` is live and their role is not
+/// `$8`, the provider's (whose list also holds the bookings on their services). The condition
+/// names no column of the rows, so PostgreSQL checks it once, before reading any.
 const OWN_CURRENT_BOOKINGS: &str = concat!(
     booking_select!(),
     "WHERE b.user_id = $1 AND EXISTS (SELECT 1 FROM logins l JOIN users u ON u.id = l.user_id \
      WHERE ",
     live_login!("$7", "$1", "$2"),
-    "AND u.role <> 'provider') ",
+    "AND u.role <> $8) ",
     current_rest!()
 );
 
@@ -195,7 +195,8 @@ async fn own_current(
             .bind(after_start)
             .bind(after_id)
             .bind(filter.limit)
-            .bind(login_id),
+            .bind(login_id)
+            .bind(Role::Provider.as_str()),
     )
     .await
 }
