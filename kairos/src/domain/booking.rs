@@ -67,7 +67,9 @@ impl CancelledBy {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TimeRange {
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub start: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub end: DateTime<Utc>,
 }
 
@@ -101,7 +103,9 @@ pub struct Booking {
     pub notes: Option<String>,
     pub cancellation_reason: Option<String>,
     pub cancelled_by: Option<CancelledBy>,
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change that calendars must pick up: the feed's and the invitations'
     /// SEQUENCE. Not shown in answers.

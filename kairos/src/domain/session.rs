@@ -36,7 +36,9 @@ impl SessionStatus {
 pub struct Session {
     pub id: Uuid,
     pub service_id: Uuid,
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub starts_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::clock::serialize_time")]
     pub ends_at: DateTime<Utc>,
     pub location: String,
     /// Places: live bookings never exceed it.
