@@ -138,11 +138,16 @@ pub enum Dialect {
 /// A row type every connection can decode: sqlx's two backends and the SQLite readers
 /// ([`record!`](super::record) declares one).
 pub trait Record:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin + 'static
 {
 }
 impl<T> Record for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + SqliteRecord
+        + Send
+        + Unpin
+        + 'static
 {
 }
 

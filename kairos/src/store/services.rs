@@ -9,7 +9,7 @@ use super::{
     query,
     query::{Repeated, repeated_texts},
     record,
-    sqlite::{SqliteField, SqliteRecord, flattens},
+    sqlite::{Columns, SqliteField, SqliteRecord, flattens},
 };
 use crate::domain::{
     booking::Booking,
@@ -108,12 +108,12 @@ macro_rules! counts_columns {
 
 // The domain's type, so read here by hand; its sqlx `FromRow` is derived where it is declared.
 impl SqliteRecord for ServiceCounts {
-    fn read_from(row: &rusqlite::Row<'_>, next: &mut usize) -> rusqlite::Result<Self> {
+    fn read_from(row: &rusqlite::Row<'_>, columns: &mut Columns) -> rusqlite::Result<Self> {
         Ok(Self {
-            upcoming_sessions: i64::read(row, "upcoming_sessions", next)?,
-            pending_bookings: i64::read(row, "pending_bookings", next)?,
-            completed_bookings: i64::read(row, "completed_bookings", next)?,
-            cancelled_bookings: i64::read(row, "cancelled_bookings", next)?,
+            upcoming_sessions: i64::read(row, "upcoming_sessions", columns)?,
+            pending_bookings: i64::read(row, "pending_bookings", columns)?,
+            completed_bookings: i64::read(row, "completed_bookings", columns)?,
+            cancelled_bookings: i64::read(row, "cancelled_bookings", columns)?,
         })
     }
 }

@@ -10,11 +10,11 @@
 //! PostgreSQL backend runs, with its arguments bound as sqlx binds them ([`bind`]), and the
 //! rows read by [`SqliteRecord`](super::SqliteRecord).
 
-use std::{cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc};
+use std::{any::TypeId, cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc};
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
-use super::BUSY_TIMEOUT;
+use super::{BUSY_TIMEOUT, Columns};
 use crate::store::{
     Constraint, StoreError,
     lease::{Age, Connector, Leased},
@@ -172,14 +172,19 @@ impl SqliteConn {
     }
 
     pub fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
-        self.run(query, |rows| rows.next()?.map(R::from_sqlite).transpose())
+        let text = query.text;
+        self.run(query, |rows| {
+            let row = rows.next()?;
+            row.map(|row| read_record(row, text)).transpose()
+        })
     }
 
     pub fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
+        let text = query.text;
         self.run(query, |rows| {
             let mut records = Vec::new();
             while let Some(row) = rows.next()? {
-                records.push(R::from_sqlite(row)?);
+                records.push(read_record(row, text)?);
             }
             Ok(records)
         })
@@ -209,6 +214,8 @@ fn bind(
 type TextKey = (usize, usize);
 
 thread_local! {
+    /// Where each record's fields are among the columns of each statement read into it.
+    static COLUMNS: RefCell<HashMap<(TextKey, TypeId), Rc<[usize]>>> = RefCell::new(HashMap::new());
     /// Which argument each slot of a statement takes, by the statement's text (its address and
     /// length: the texts are `'static`, so neither is ever reused for another).
     static SLOTS: RefCell<HashMap<TextKey, Rc<[usize]>>> = RefCell::new(HashMap::new());
@@ -236,6 +243,21 @@ fn argument_slots(
         .collect::<rusqlite::Result<Rc<[usize]>>>()?;
     SLOTS.with_borrow_mut(|all| all.insert(key, Rc::clone(&slots)));
     Ok(slots)
+}
+
+/// Reads a row of the statement `text` into a record, its columns found by name the first time
+/// on this thread (see [`Columns`]).
+fn read_record<R: Record>(row: &rusqlite::Row<'_>, text: &'static str) -> rusqlite::Result<R> {
+    let key = ((text.as_ptr() as usize, text.len()), TypeId::of::<R>());
+    if let Some(found) = COLUMNS.with_borrow(|all| all.get(&key).cloned()) {
+        return R::read_from(row, &mut Columns::Known(found, 0));
+    }
+    let mut columns = Columns::Finding(Vec::new());
+    let record = R::read_from(row, &mut columns)?;
+    if let Columns::Finding(found) = columns {
+        COLUMNS.with_borrow_mut(|all| all.insert(key, found.into()));
+    }
+    Ok(record)
 }
 
 fn value(arg: Arg) -> Value {

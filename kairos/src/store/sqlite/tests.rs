@@ -253,6 +253,51 @@ async fn readers_and_the_writer_read_the_same_values_in_any_column_order() {
     assert_eq!((found, stored), (1, at));
 }
 
+crate::store::record! {
+    struct NameOnly {
+        name: String,
+    }
+}
+
+/// Where a record's fields are is found once per statement text, record and thread
+/// (`conn::read_record`): read again, with other arguments and on several rows, the text reads
+/// its new values, and another record reading the same text finds its own columns.
+#[tokio::test]
+async fn columns_found_once_read_every_row_and_every_record_of_a_text() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sqlite = open(&dir.path().join("kairos.db")).await;
+    let statement = |id: uuid::Uuid, name: &str| {
+        query(
+            "SELECT $2 AS name, 1 AS flag, $1 AS id, NULL AS later \
+             UNION ALL SELECT $2 || '!', 0, $1, NULL",
+        )
+        .bind(id)
+        .bind(name.to_owned())
+    };
+    for name in ["Ada", "Grace", "Edsger"] {
+        let id = uuid::Uuid::now_v7();
+        let rows = sqlite
+            .read(move |r| r.fetch_all::<Outer>(statement(id, name)).boxed())
+            .await
+            .expect("outer");
+        let read: Vec<_> = rows
+            .iter()
+            .map(|o| (o.id, o.name.clone(), o.inner.flag))
+            .collect();
+        let shout = format!("{name}!");
+        assert_eq!(
+            read,
+            [(id, name.to_owned(), true), (id, shout.clone(), false)]
+        );
+        let names = sqlite
+            .read(move |r| r.fetch_all::<NameOnly>(statement(id, name)).boxed())
+            .await
+            .expect("names");
+        let names: Vec<_> = names.into_iter().map(|n| n.name).collect();
+        assert_eq!(names, [name.to_owned(), shout]);
+    }
+}
+
 /// The slots of a statement are worked out once per text and thread (`conn::argument_slots`):
 /// run again, a text binds its new arguments, and a text with the same slots in another order
 /// is not given the first one's.
