@@ -38,35 +38,53 @@ fn rfc3339<'a>(time: &DateTime<Utc>, text: &'a mut [u8; RFC3339_MAX]) -> Option<
     if nanos >= 1_000_000_000 {
         return None;
     }
-    let mut at = 0;
-    let mut put = |value: u32, digits: u32, then: Option<u8>| {
-        for place in (0..digits).rev() {
-            text[at] = b'0' + (value / 10u32.pow(place) % 10) as u8;
-            at += 1;
-        }
-        if let Some(separator) = then {
-            text[at] = separator;
-            at += 1;
-        }
-    };
-    put(year, 4, Some(b'-'));
-    put(date.month(), 2, Some(b'-'));
-    put(date.day(), 2, Some(b'T'));
-    put(clock.hour(), 2, Some(b':'));
-    put(clock.minute(), 2, Some(b':'));
     let (fraction, digits) = match nanos {
         0 => (0, 0),
         _ if nanos % 1_000_000 == 0 => (nanos / 1_000_000, 3),
         _ if nanos % 1_000 == 0 => (nanos / 1_000, 6),
         _ => (nanos, 9),
     };
-    if digits == 0 {
-        put(clock.second(), 2, Some(b'Z'));
-    } else {
-        put(clock.second(), 2, Some(b'.'));
-        put(fraction, digits, Some(b'Z'));
+    let mut out = Digits { text, at: 0 };
+    out.number(year, 4);
+    out.byte(b'-');
+    out.number(date.month(), 2);
+    out.byte(b'-');
+    out.number(date.day(), 2);
+    out.byte(b'T');
+    out.number(clock.hour(), 2);
+    out.byte(b':');
+    out.number(clock.minute(), 2);
+    out.byte(b':');
+    out.number(clock.second(), 2);
+    if digits > 0 {
+        out.byte(b'.');
+        out.number(fraction, digits);
     }
+    out.byte(b'Z');
+    let Digits { text, at } = out;
     std::str::from_utf8(&text[..at]).ok()
+}
+
+/// Writes into a fixed buffer, which `rfc3339` sizes for its longest text.
+struct Digits<'a> {
+    text: &'a mut [u8; RFC3339_MAX],
+    at: usize,
+}
+
+impl Digits<'_> {
+    fn byte(&mut self, byte: u8) {
+        self.text[self.at] = byte;
+        self.at += 1;
+    }
+
+    /// `value` in `width` digits, zero-padded (it never has more).
+    fn number(&mut self, mut value: u32, width: usize) {
+        for place in (self.at..self.at + width).rev() {
+            self.text[place] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        self.at += width;
+    }
 }
 
 #[cfg(test)]

@@ -213,9 +213,12 @@ fn bind(
 /// A statement text by its address and length.
 type TextKey = (usize, usize);
 
+/// Each record type's columns, by statement text.
+type RecordColumns = HashMap<(TextKey, TypeId), Rc<[usize]>>;
+
 thread_local! {
     /// Where each record's fields are among the columns of each statement read into it.
-    static COLUMNS: RefCell<HashMap<(TextKey, TypeId), Rc<[usize]>>> = RefCell::new(HashMap::new());
+    static COLUMNS: RefCell<RecordColumns> = RefCell::new(HashMap::new());
     /// Which argument each slot of a statement takes, by the statement's text (its address and
     /// length: the texts are `'static`, so neither is ever reused for another).
     static SLOTS: RefCell<HashMap<TextKey, Rc<[usize]>>> = RefCell::new(HashMap::new());
