@@ -110,14 +110,14 @@ pub struct TestDb {
 impl TestDb {
     pub async fn one<R: Record + 'static>(&self, query: Query) -> R {
         self.store
-            .read(move |r| r.fetch_one(query).boxed())
+            .read(move |r| r.fetch_one(query.clone()).boxed())
             .await
             .expect("query")
     }
 
     pub async fn all<R: Record + 'static>(&self, query: Query) -> Vec<R> {
         self.store
-            .read(move |r| r.fetch_all(query).boxed())
+            .read(move |r| r.fetch_all(query.clone()).boxed())
             .await
             .expect("query")
     }

@@ -86,7 +86,7 @@ impl App {
         let now = self.now();
         let rows = self
             .store
-            .read(move |r| booking_lists::current(r, filter, now).boxed())
+            .read(move |r| booking_lists::current(r, filter.clone(), now).boxed())
             .await?;
         Ok(by_session_start(rows, limit))
     }
@@ -150,7 +150,7 @@ impl App {
         };
         let rows = self
             .store
-            .read(move |r| booking_lists::all(r, filter).boxed())
+            .read(move |r| booking_lists::all(r, filter.clone()).boxed())
             .await?;
         Ok(by_session_start(rows, limit))
     }

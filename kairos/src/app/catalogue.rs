@@ -41,7 +41,9 @@ impl App {
         }
         let rows = self
             .store
-            .read(move |r| catalogue::published(r, search, provider_id, after, limit + 1).boxed())
+            .read(move |r| {
+                catalogue::published(r, search.clone(), provider_id, after, limit + 1).boxed()
+            })
             .await?;
         Ok(Page::from_overfetch(rows, limit, |s| {
             s.id.simple().to_string()

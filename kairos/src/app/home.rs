@@ -48,6 +48,7 @@ impl App {
         let (upcoming_bookings, counts) = self
             .store
             .read(move |r| {
+                let filter = filter.clone();
                 async move {
                     let upcoming = booking_lists::current(r, filter, now).await?;
                     let counts = booking_lists::counts(r, user_id, perspective).await?;

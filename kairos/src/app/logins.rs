@@ -68,7 +68,7 @@ impl App {
         let key = email_key.clone();
         let failures = self
             .store
-            .read(move |r| logins::failures(r, key).boxed())
+            .read(move |r| logins::failures(r, key.clone()).boxed())
             .await?;
         if let Some(failures) = failures {
             let window_ends = failures.window_started_at + FAILED_LOGIN_WINDOW;
@@ -83,7 +83,7 @@ impl App {
         let key = email_key.clone();
         let credentials = self
             .store
-            .read(move |r| crate::store::accounts::credentials(r, key).boxed())
+            .read(move |r| crate::store::accounts::credentials(r, key.clone()).boxed())
             .await?;
         let (user, stored_hash) = match credentials {
             Some(found) => (Some(found.user), Some(found.password_hash)),

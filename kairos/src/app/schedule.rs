@@ -86,7 +86,7 @@ impl App {
         };
         let bookings = self
             .store
-            .read(move |r| booking_lists::customer_schedule(r, filter).boxed())
+            .read(move |r| booking_lists::customer_schedule(r, filter.clone()).boxed())
             .await?;
         let entries = bookings
             .into_iter()
@@ -130,6 +130,7 @@ impl App {
         let events = self
             .store
             .read(move |r| {
+                let (hash, pages, host) = (hash.clone(), pages.clone(), host.clone());
                 async move {
                     if !schedule::is_feed(r, user_id, hash).await? {
                         return Ok(None);

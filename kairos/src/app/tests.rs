@@ -303,11 +303,11 @@ async fn housekeeping_ends_the_lists_of_sessions_closed_for_booking() {
         .expect("join");
     assert_eq!(entry.position, 1);
     let entries = || async {
-        let count = crate::store::query("SELECT COUNT(*) FROM waitlist_entries");
+        let count = || crate::store::query("SELECT COUNT(*) FROM waitlist_entries");
         let (n,): (i64,) = w
             .app
             .store
-            .read(move |r| Box::pin(async move { crate::store::Read::fetch_one(r, count).await }))
+            .read(move |r| Box::pin(async move { crate::store::Read::fetch_one(r, count()).await }))
             .await
             .expect("count");
         n

@@ -167,14 +167,14 @@ impl Store {
         if self.caches_logins() {
             return match self.cached_principal(login_id, filter.user_id, now) {
                 Some(user) if user.role != Role::Provider => self
-                    .read(move |r| current(r, filter, now).boxed())
+                    .read(move |r| current(r, filter.clone(), now).boxed())
                     .await
                     .map(Some),
                 _ => Ok(None),
             };
         }
         let rows = self
-            .read(move |r| own_current(r, login_id, filter, now).boxed())
+            .read(move |r| own_current(r, login_id, filter.clone(), now).boxed())
             .await?;
         Ok((!rows.is_empty()).then_some(rows))
     }

@@ -132,6 +132,11 @@ impl<C: Connector> Connections<C> {
         }
     }
 
+    /// The most connections open at once.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
     /// How many connections are open, and how many of them are idle.
     pub fn stats(&self) -> (u32, u32) {
         let idle = u32::try_from(self.idle().len()).unwrap_or(u32::MAX);

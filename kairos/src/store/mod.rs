@@ -105,7 +105,7 @@ impl Store {
     pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        F: for<'c> Fn(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         match &self.inner.db {
             Db::Sqlite(db) => db.read(op).await,

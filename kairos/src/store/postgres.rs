@@ -153,8 +153,22 @@ impl Postgres {
     pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        F: for<'c> Fn(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
+        // A connection the server hung up on within the second it is trusted without a ping (a
+        // restart, a failover, a proxy's idle timeout) fails the statement sent on it. A read
+        // changes nothing, so it runs again on the next connection; each broken one is
+        // closed, so after at most the pool's idle connections it runs on a new one, or the
+        // database is really gone and connecting says so.
+        for _ in 0..self.connections.size() {
+            let mut reader = Reader(Conn::Postgres(self.lease().await?));
+            let result = op(&mut reader).await;
+            let conn = postgres(&mut reader.0);
+            conn.settle();
+            if !(conn.broken && matches!(result, Err(StoreError::Unavailable(_)))) {
+                return result;
+            }
+        }
         let mut reader = Reader(Conn::Postgres(self.lease().await?));
         let result = op(&mut reader).await;
         postgres(&mut reader.0).settle();

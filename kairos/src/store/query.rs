@@ -46,7 +46,7 @@ arg_from!(Bool, bool);
 arg_from!(Bytes, Vec<u8>);
 
 /// A statement and its arguments. The text is `'static`: SQL is never built from input.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Query {
     pub(crate) text: &'static str,
     pub(crate) args: Vec<Arg>,

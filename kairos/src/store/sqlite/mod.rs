@@ -118,7 +118,7 @@ impl Sqlite {
     pub async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
+        F: for<'c> Fn(&'c mut Reader) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'static,
     {
         let conn = self.readers.lease().await?;
         let mut reader = Reader(Conn::Sqlite(SqliteConn::new(conn)));
