@@ -14,7 +14,7 @@ use crate::{
         service::Service,
         user::{Role, User},
     },
-    store::{accounts, bookings, services},
+    store::{accounts, booking_rows, services},
 };
 
 impl App {
@@ -90,7 +90,7 @@ impl App {
     ) -> Result<(Booking, Side), AppError> {
         let found = self
             .store
-            .read(move |r| bookings::by_id(r, booking_id).boxed())
+            .read(move |r| booking_rows::by_id(r, booking_id).boxed())
             .await?;
         match found {
             Some(booking) if booking.user_id == user.id => Ok((booking, Side::Customer)),

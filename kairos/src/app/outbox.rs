@@ -26,7 +26,7 @@ use crate::{
         user::User,
     },
     store::{
-        StoreError, Writer, accounts, bookings, deliveries, events,
+        StoreError, Writer, accounts, booking_rows, deliveries, events,
         messages::{self, Claimed, NewMessage},
         reminders, services, webhooks,
     },
@@ -81,7 +81,7 @@ impl App {
                     let events = events::undispatched(r, DISPATCH_BATCH).await?;
                     let (user_ids, booking_ids) = notices::named_ids(&events);
                     let users = accounts::by_ids(r, &user_ids).await?;
-                    let bookings = bookings::by_ids(r, &booking_ids).await?;
+                    let bookings = booking_rows::by_ids(r, &booking_ids).await?;
                     let mut service_ids: Vec<Uuid> =
                         bookings.iter().map(|b| b.service_id).collect();
                     service_ids.sort_unstable();
@@ -296,7 +296,7 @@ async fn remind(
     minutes: i64,
     host: &str,
 ) -> Result<Option<NewMessage>, StoreError> {
-    let booking = bookings::by_id(w, booking_id).await?;
+    let booking = booking_rows::by_id(w, booking_id).await?;
     let Some(booking) = booking.filter(|b| b.status == BookingStatus::Pending) else {
         reminders::forget(w, booking_id, minutes).await?;
         return Ok(None);

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::{
     Changed, Constraint, StoreError, Writer,
-    bookings::{existing, reread, take_seat, target},
+    booking_rows::{existing, reread},
+    bookings::{take_seat, target},
     on_violation, query,
     services::release_seats,
 };

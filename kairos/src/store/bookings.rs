@@ -1,5 +1,5 @@
-//! Bookings: taking a place, cancelling, reading them back (moving and completing are in
-//! `booking_changes.rs`, the lists in `booking_lists.rs`).
+//! Bookings: taking a place, cancelling, completing those whose session ended (moving is in
+//! `booking_changes.rs`, reading them back in `booking_rows.rs`, the lists in `booking_lists.rs`).
 //!
 //! The capacity promise lives here. A place is taken by a conditional update of the session's
 //! counter (`booked < capacity`) in the same transaction as the booking row, whose partial unique
@@ -14,10 +14,8 @@ use uuid::Uuid;
 
 use super::{
     Changed, Constraint, Read, StoreError, Writer,
-    booking_rows::{BookingRow, booking_select},
-    on_violation, query,
-    query::{Repeated, repeated_texts},
-    record,
+    booking_rows::{existing, reread, reread_all},
+    on_violation, query, record,
     services::release_seats,
 };
 use crate::domain::{
@@ -80,67 +78,6 @@ pub async fn complete_ended(
     )
     .await?;
     reread_all(w, completed.into_iter().map(|(id,)| id)).await
-}
-
-const BY_ID: &str = concat!(booking_select!(), "WHERE b.id = $1");
-
-pub async fn by_id(r: &mut impl Read, id: Uuid) -> Result<Option<Booking>, StoreError> {
-    r.fetch_value::<BookingRow>(query(BY_ID).bind(id)).await
-}
-
-static BY_IDS: Repeated = Repeated::new(|| {
-    repeated_texts(
-        concat!(booking_select!(), "WHERE b.id IN ("),
-        "{}",
-        ", ",
-        ")",
-        1,
-    )
-});
-
-/// The bookings with these ids (those that exist), in no particular order.
-pub async fn by_ids(r: &mut impl Read, ids: &[Uuid]) -> Result<Vec<Booking>, StoreError> {
-    r.fetch_for_ids::<BookingRow>(&BY_IDS, ids).await
-}
-
-pub(super) async fn existing(r: &mut impl Read, id: Uuid) -> Result<Booking, StoreError> {
-    by_id(r, id).await?.ok_or(StoreError::NotFound)
-}
-
-/// The booking as it now is, after a change to it in this transaction: it must be there.
-pub(super) async fn reread(w: &mut Writer, id: Uuid) -> Result<Booking, StoreError> {
-    by_id(w, id)
-        .await?
-        .ok_or_else(|| StoreError::missing(format!("booking {id}, just changed")))
-}
-
-/// The bookings as they now are, after a change to them in this transaction. One read each:
-/// only changes to many bookings at once (a session cancelled, a service withdrawn, the
-/// housekeeping pass) call this, and those are rare.
-pub(crate) async fn reread_all(
-    w: &mut Writer,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<Vec<Booking>, StoreError> {
-    let mut bookings = Vec::new();
-    for id in ids {
-        bookings.push(reread(w, id).await?);
-    }
-    Ok(bookings)
-}
-
-/// The live (pending) bookings of a session, as they now are.
-pub async fn pending_of_session(
-    r: &mut impl Read,
-    session_id: Uuid,
-) -> Result<Vec<Booking>, StoreError> {
-    r.fetch_values::<BookingRow>(
-        query(concat!(
-            booking_select!(),
-            "WHERE b.session_id = $1 AND b.status = 'Pending' ORDER BY b.id"
-        ))
-        .bind(session_id),
-    )
-    .await
 }
 
 record! {

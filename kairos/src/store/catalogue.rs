@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Read, StoreError, Writer,
-    bookings::reread_all,
+    booking_rows::reread_all,
     query, record,
     services::{ServiceRow, release_seats, service_columns},
 };

@@ -9,7 +9,7 @@ pub mod accounts;
 pub mod availability;
 pub mod booking_changes;
 pub mod booking_lists;
-mod booking_rows;
+pub mod booking_rows;
 pub mod bookings;
 pub mod catalogue;
 mod conn;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Query, Read, Row, StoreError, Writer,
-    bookings::reread_all,
+    booking_rows::reread_all,
     query,
     query::{Repeated, repeated_texts},
     record,

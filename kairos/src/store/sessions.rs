@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{
     Changed, Constraint, Dialect, Read, Row, StoreError, Writer,
-    bookings::{pending_of_session, reread_all},
+    booking_rows::{pending_of_session, reread_all},
     on_violation, query, record,
     services::release_seats,
 };
