@@ -106,9 +106,7 @@ impl TokenKeys {
         let early = claims.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECONDS);
         (!expired && !early).then_some(claims)
     }
-}
 
-impl TokenKeys {
     fn already_verified(&self, token: &str) -> Option<Claims> {
         self.verified.lock().ok()?.get(token).cloned()
     }

@@ -160,19 +160,19 @@ impl Postgres {
         // changes nothing, so it runs again on the next connection; each broken one is
         // closed, so after at most the pool's idle connections it runs on a new one, or the
         // database is really gone and connecting says so.
-        for _ in 0..self.connections.size() {
+        let retries = self.connections.size();
+        let mut attempt = 0;
+        loop {
             let mut reader = Reader(Conn::Postgres(self.lease().await?));
             let result = op(&mut reader).await;
             let conn = postgres(&mut reader.0);
             conn.settle();
-            if !(conn.broken && matches!(result, Err(StoreError::Unavailable(_)))) {
+            let hung_up = conn.broken && matches!(result, Err(StoreError::Unavailable(_)));
+            if !hung_up || attempt == retries {
                 return result;
             }
+            attempt += 1;
         }
-        let mut reader = Reader(Conn::Postgres(self.lease().await?));
-        let result = op(&mut reader).await;
-        postgres(&mut reader.0).settle();
-        result
     }
 
     /// Runs `op` in a transaction; answers what it left for after the commit along with its

@@ -10,7 +10,9 @@
 //! PostgreSQL backend runs, with its arguments bound as sqlx binds them ([`bind`]), and the
 //! rows read by [`SqliteRecord`](super::SqliteRecord).
 
-use std::{any::TypeId, cell::RefCell, collections::HashMap, path::PathBuf, rc::Rc};
+use std::{
+    any::TypeId, cell::RefCell, collections::HashMap, marker::PhantomData, path::PathBuf, rc::Rc,
+};
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
@@ -172,19 +174,19 @@ impl SqliteConn {
     }
 
     pub fn fetch_optional<R: Record>(&mut self, query: Query) -> Result<Option<R>, StoreError> {
-        let text = query.text;
+        let mut reader = RecordReader::<R>::new(query.text);
         self.run(query, |rows| {
             let row = rows.next()?;
-            row.map(|row| read_record(row, text)).transpose()
+            row.map(|row| reader.read(row)).transpose()
         })
     }
 
     pub fn fetch_all<R: Record>(&mut self, query: Query) -> Result<Vec<R>, StoreError> {
-        let text = query.text;
+        let mut reader = RecordReader::<R>::new(query.text);
         self.run(query, |rows| {
             let mut records = Vec::new();
             while let Some(row) = rows.next()? {
-                records.push(read_record(row, text)?);
+                records.push(reader.read(row)?);
             }
             Ok(records)
         })
@@ -248,19 +250,39 @@ fn argument_slots(
     Ok(slots)
 }
 
-/// Reads a row of the statement `text` into a record, its columns found by name the first time
-/// on this thread (see [`Columns`]).
-fn read_record<R: Record>(row: &rusqlite::Row<'_>, text: &'static str) -> rusqlite::Result<R> {
-    let key = ((text.as_ptr() as usize, text.len()), TypeId::of::<R>());
-    if let Some(found) = COLUMNS.with_borrow(|all| all.get(&key).cloned()) {
-        return R::read_from(row, &mut Columns::Known(found, 0));
+/// Reads the rows of the statement `text` into records of one type, their columns found by
+/// name the first time on this thread (see [`Columns`]) and looked up once per statement, not
+/// once per row.
+struct RecordReader<R> {
+    key: (TextKey, TypeId),
+    known: Option<Rc<[usize]>>,
+    record: PhantomData<fn() -> R>,
+}
+
+impl<R: Record> RecordReader<R> {
+    fn new(text: &'static str) -> Self {
+        let key = ((text.as_ptr() as usize, text.len()), TypeId::of::<R>());
+        let known = COLUMNS.with_borrow(|all| all.get(&key).cloned());
+        RecordReader {
+            key,
+            known,
+            record: PhantomData,
+        }
     }
-    let mut columns = Columns::Finding(Vec::new());
-    let record = R::read_from(row, &mut columns)?;
-    if let Columns::Finding(found) = columns {
-        COLUMNS.with_borrow_mut(|all| all.insert(key, found.into()));
+
+    fn read(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<R> {
+        if let Some(found) = &self.known {
+            return R::read_from(row, &mut Columns::Known(Rc::clone(found), 0));
+        }
+        let mut columns = Columns::Finding(Vec::new());
+        let record = R::read_from(row, &mut columns)?;
+        if let Columns::Finding(found) = columns {
+            let found: Rc<[usize]> = found.into();
+            COLUMNS.with_borrow_mut(|all| all.insert(self.key, Rc::clone(&found)));
+            self.known = Some(found);
+        }
+        Ok(record)
     }
-    Ok(record)
 }
 
 fn value(arg: Arg) -> Value {

@@ -260,7 +260,7 @@ crate::store::record! {
 }
 
 /// Where a record's fields are is found once per statement text, record and thread
-/// (`conn::read_record`): read again, with other arguments and on several rows, the text reads
+/// (`conn::RecordReader`): read again, with other arguments and on several rows, the text reads
 /// its new values, and another record reading the same text finds its own columns.
 #[tokio::test]
 async fn columns_found_once_read_every_row_and_every_record_of_a_text() {
