@@ -123,9 +123,12 @@ async fn move_booking(
 
 async fn put_in(w: &mut Writer, booking_id: Uuid, session_id: Uuid) -> Result<(), StoreError> {
     w.execute(
-        query("UPDATE bookings SET session_id = $2 WHERE id = $1")
-            .bind(booking_id)
-            .bind(session_id),
+        query(
+            "UPDATE bookings SET session_id = $2, \
+             session_starts_at = (SELECT starts_at FROM sessions WHERE id = $2) WHERE id = $1",
+        )
+        .bind(booking_id)
+        .bind(session_id),
     )
     .await
     .map_err(on_violation(

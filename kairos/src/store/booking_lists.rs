@@ -96,8 +96,9 @@ macro_rules! current_rest {
     () => {
         "AND b.status = 'Pending' AND s.ends_at > $2 \
          AND ($3 IS NULL OR b.service_id = $3) \
-         AND ($4 IS NULL OR s.starts_at > $4 OR (s.starts_at = $4 AND b.id > $5)) \
-         ORDER BY s.starts_at, b.id LIMIT $6"
+         AND ($4 IS NULL OR b.session_starts_at > $4 \
+              OR (b.session_starts_at = $4 AND b.id > $5)) \
+         ORDER BY b.session_starts_at, b.id LIMIT $6"
     };
 }
 
@@ -119,10 +120,11 @@ const ALL_BOOKINGS: PerPerspective = per_perspective!(
     booking_select!(),
     "AND ($2 IS NULL OR b.status = $2) \
      AND ($3 IS NULL OR b.service_id = $3) \
-     AND ($4 IS NULL OR s.starts_at >= $4) \
-     AND ($5 IS NULL OR s.starts_at < $5) \
-     AND ($6 IS NULL OR s.starts_at < $6 OR (s.starts_at = $6 AND b.id < $7)) \
-     ORDER BY s.starts_at DESC, b.id DESC LIMIT $8"
+     AND ($4 IS NULL OR b.session_starts_at >= $4) \
+     AND ($5 IS NULL OR b.session_starts_at < $5) \
+     AND ($6 IS NULL OR b.session_starts_at < $6 \
+          OR (b.session_starts_at = $6 AND b.id < $7)) \
+     ORDER BY b.session_starts_at DESC, b.id DESC LIMIT $8"
 );
 
 const BOOKING_COUNTS: PerPerspective = per_perspective!(
@@ -251,10 +253,11 @@ pub async fn customer_schedule(
         query(concat!(
             booking_select!(),
             "WHERE b.user_id = $1 AND b.status <> 'Cancelled' \
-                 AND s.starts_at >= $2 AND s.starts_at < $3 \
+                 AND b.session_starts_at >= $2 AND b.session_starts_at < $3 \
                  AND ($4 IS NULL OR b.service_id = $4) \
-                 AND ($5 IS NULL OR s.starts_at > $5 OR (s.starts_at = $5 AND b.id > $6)) \
-                 ORDER BY s.starts_at, b.id LIMIT $7"
+                 AND ($5 IS NULL OR b.session_starts_at > $5 \
+                      OR (b.session_starts_at = $5 AND b.id > $6)) \
+                 ORDER BY b.session_starts_at, b.id LIMIT $7"
         ))
         .bind(filter.user_id)
         .bind(filter.from)

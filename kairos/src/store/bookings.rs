@@ -252,8 +252,8 @@ pub(super) async fn insert(
     w.execute(
         query(
             "INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, \
-             notes, sequence, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'Pending', $6, 0, $7, $7)",
+             notes, sequence, created_at, updated_at, session_starts_at) \
+             VALUES ($1, $2, $3, $4, $5, 'Pending', $6, 0, $7, $7, $8)",
         )
         .bind(new.id)
         .bind(new.user_id)
@@ -261,7 +261,8 @@ pub(super) async fn insert(
         .bind(target.provider_id)
         .bind(new.session_id)
         .bind(new.notes.clone())
-        .bind(new.now),
+        .bind(new.now)
+        .bind(target.starts_at),
     )
     .await
     .map(drop)

@@ -128,21 +128,21 @@ async fn load(w: &mut Writer, f: BulkBookings) -> Result<(), StoreError> {
             "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1), \
              u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
                    WHERE email_key LIKE 'bulk-%@bench.invalid'), \
-             s AS (SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM sessions \
-                   WHERE service_id = $2) \
+             s AS (SELECT id, starts_at, row_number() OVER (ORDER BY starts_at, id) - 1 AS n \
+                   FROM sessions WHERE service_id = $2) \
              INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \
-             created_at, updated_at) \
-             SELECT randomblob(16), u.id, $2, $3, s.id, 'Pending', 0, $4, $4 \
+             created_at, updated_at, session_starts_at) \
+             SELECT randomblob(16), u.id, $2, $3, s.id, 'Pending', 0, $4, $4, s.starts_at \
              FROM series JOIN u ON u.n = series.x % $5 JOIN s ON s.n = series.x / $6"
         }
         Dialect::Postgres => {
             "WITH u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
                         WHERE email_key LIKE 'bulk-%@bench.invalid'), \
-                  s AS (SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM sessions \
-                        WHERE service_id = $2) \
+                  s AS (SELECT id, starts_at, row_number() OVER (ORDER BY starts_at, id) - 1 AS n \
+                        FROM sessions WHERE service_id = $2) \
              INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \
-             created_at, updated_at) \
-             SELECT gen_random_uuid(), u.id, $2, $3, s.id, 'Pending', 0, $4, $4 \
+             created_at, updated_at, session_starts_at) \
+             SELECT gen_random_uuid(), u.id, $2, $3, s.id, 'Pending', 0, $4, $4, s.starts_at \
              FROM generate_series(0, $1 - 1) AS series(x) \
              JOIN u ON u.n = series.x % $5 JOIN s ON s.n = series.x / $6"
         }

@@ -104,7 +104,8 @@ pub async fn booking_events(
     r.fetch_values::<BookingRow>(
         query(concat!(
             booking_select!(),
-            "WHERE b.user_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at, b.id LIMIT $3"
+            "WHERE b.user_id = $1 AND b.session_starts_at >= $2 \
+             ORDER BY b.session_starts_at, b.id LIMIT $3"
         ))
         .bind(user_id)
         .bind(since)

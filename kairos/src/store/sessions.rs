@@ -224,6 +224,13 @@ pub async fn update(
         ))?
         .ok_or(StoreError::Refused(Refusal::SessionCancelled))?;
     if moved {
+        // Lists order bookings by the start kept on each (cancelled ones too).
+        w.execute(
+            query("UPDATE bookings SET session_starts_at = $2 WHERE session_id = $1")
+                .bind(id)
+                .bind(changes.starts_at),
+        )
+        .await?;
         // Calendars show bookings of a moved session at its new time.
         w.execute(
             query(
