@@ -1,7 +1,7 @@
 //! Promotion: a freed place goes to the first in line of the session's waitlist, in the very
 //! transaction that freed it (see `waitlist.rs` for the lock order that makes this safe).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{
@@ -10,7 +10,10 @@ use super::{
     events, query,
     waitlist::{end, spot},
 };
-use crate::domain::event::{BookingSource, Event};
+use crate::domain::{
+    event::{BookingSource, Event},
+    session::MAX_SESSION_HOURS,
+};
 
 /// Gives the session's free places to those waiting, first come first served, passing over
 /// anyone who holds a live booking at an overlapping time (they keep their place). If the
@@ -31,19 +34,24 @@ pub(super) async fn fill(
     if free <= 0 {
         return Ok(());
     }
+    // A booking that overlaps the session starts at most a session's longest length before it,
+    // so the check reads only that window of the customer's index: someone waiting on many
+    // lists and promoted from each holds many bookings, and the check read every one.
     let chosen: Vec<(Uuid, Uuid)> = w
         .fetch_all(
             query(
                 "SELECT e.id, e.user_id FROM waitlist_entries e WHERE e.session_id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM bookings b JOIN sessions o ON o.id = b.session_id \
-                    WHERE b.user_id = e.user_id AND b.status <> 'Cancelled' \
-                    AND o.starts_at < $3 AND o.ends_at > $2) \
+                    WHERE b.user_id = e.user_id AND b.status IN ('Pending', 'Completed') \
+                    AND b.session_starts_at >= $5 AND b.session_starts_at < $3 \
+                    AND o.ends_at > $2) \
                  ORDER BY e.seq LIMIT $4",
             )
             .bind(session_id)
             .bind(spot.target.starts_at)
             .bind(spot.place.ends_at)
-            .bind(free),
+            .bind(free)
+            .bind(spot.target.starts_at - Duration::hours(MAX_SESSION_HOURS)),
         )
         .await?;
     if chosen.is_empty() {

@@ -95,7 +95,7 @@ pub async fn set_capacity(
         .await;
 }
 
-async fn cancel(app: &TestApp, who: &Login, booking: &Value) {
+pub async fn cancel(app: &TestApp, who: &Login, booking: &Value) {
     app.as_user(who)
         .post(
             &format!("/api/user/{}/bookings/{}/cancel", who.id, id_of(booking)),

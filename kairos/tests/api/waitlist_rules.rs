@@ -7,13 +7,14 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{Answer, Class, TestApp, id_of, on_both_backends, session_path},
-    waitlist::{entries, join, joined, live_bookings, position, session_seen},
+    waitlist::{cancel, entries, join, joined, live_bookings, position, session_seen},
 };
 
 on_both_backends!(
     a_cancelled_session_or_a_waitlist_turned_off_ends_the_list,
     joining_is_refused_with_a_reason_and_leaving_is_final,
     a_withdrawn_service_ends_its_lists_and_promotes_no_one,
+    overlap_counts_whole_sessions_and_touching_ones_do_not_overlap,
 );
 
 async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp) {
@@ -165,4 +166,64 @@ async fn a_withdrawn_service_ends_its_lists_and_promotes_no_one(app: TestApp) {
         )
         .await;
     assert_eq!(rows, 0, "the list ended");
+}
+
+/// A session from `from` to `to` hours from now with this many places.
+async fn session_between(app: &TestApp, c: &Class, (from, to): (i64, i64), capacity: i64) -> Value {
+    let fields =
+        json!({ "startsAt": app.in_hours(from), "endsAt": app.in_hours(to), "capacity": capacity });
+    app.add_sessions(&c.provider, &c.service, fields)
+        .await
+        .remove(0)
+}
+
+/// The overlap rule looks at whole sessions: one that began a day before and runs into the
+/// session overlaps it, one starting inside it too; one that ends as it starts, or starts as it
+/// ends, does not.
+async fn overlap_counts_whole_sessions_and_touching_ones_do_not_overlap(app: TestApp) {
+    let c = app.class(json!({ "name": "Rowing" }), 24, 1).await;
+    // The class runs 48 to 49 hours from now, one place, held by A.
+    let class = session_between(&app, &c, (48, 49), 1).await;
+    let a = app.customer().await;
+    let held = app.booked(&a, &class).await;
+    let waiters = [
+        // Began 23 hours before the class and lasts the longest a session may, 24 hours.
+        session_between(&app, &c, (25, 49), 9).await,
+        // Starts with the class and runs an hour past it.
+        session_between(&app, &c, (48, 50), 9).await,
+        // Ends as the class starts.
+        session_between(&app, &c, (46, 48), 9).await,
+        // Starts as the class ends.
+        session_between(&app, &c, (49, 51), 9).await,
+    ];
+    let mut customers = Vec::new();
+    for other in &waiters {
+        let customer = app.customer().await;
+        app.booked(&customer, other).await;
+        joined(&app, &customer, &class).await;
+        customers.push(customer);
+    }
+
+    cancel(&app, &a, &held).await;
+    let mut booked = Vec::new();
+    for customer in &customers {
+        booked.push(live_bookings(&app, customer, &class).await);
+    }
+    assert_eq!(
+        booked,
+        [0, 0, 1, 0],
+        "the first who touches but does not overlap"
+    );
+    assert_eq!(position(&app, &customers[0], &class).await, Some(1));
+    assert_eq!(position(&app, &customers[1], &class).await, Some(2));
+
+    // The next place goes past both overlapping customers again, to the one starting as it ends.
+    let capacity = json!({ "capacity": 2 });
+    app.as_user(&c.provider)
+        .patch(&session_path(&c.provider, &c.service, &class), &capacity)
+        .await
+        .ok_json::<Value>(StatusCode::OK)
+        .await;
+    assert_eq!(live_bookings(&app, &customers[3], &class).await, 1);
+    assert_eq!(position(&app, &customers[0], &class).await, Some(1));
 }
