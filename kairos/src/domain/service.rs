@@ -74,7 +74,7 @@ pub struct Service {
 }
 
 /// What a provider's service holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceCounts {
     /// Scheduled sessions that have not started.

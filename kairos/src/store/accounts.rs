@@ -89,7 +89,6 @@ impl Row for UserRow {
 
 record! {
     struct CredentialsRow {
-        #[sqlx(flatten)]
         user: UserRow,
         password_hash: String,
     }

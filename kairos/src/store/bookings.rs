@@ -199,9 +199,7 @@ record! {
     /// What booking a session needs to know, read once: the rules' inputs, whether the booker is
     /// already subscribed, and what the answer shows.
     struct BookTarget {
-        #[sqlx(flatten)]
         target: Target,
-        #[sqlx(flatten)]
         place: Place,
         subscribed: bool,
     }

@@ -93,7 +93,6 @@ pub async fn purge_failures(
 
 record! {
     struct PrincipalRow {
-        #[sqlx(flatten)]
         user: UserRow,
         expires_at: DateTime<Utc>,
     }

@@ -25,6 +25,7 @@ pub mod postgres;
 mod principals;
 mod promotion;
 mod query;
+pub(crate) mod record;
 pub mod reminders;
 pub mod schedule;
 pub mod services;
@@ -43,7 +44,7 @@ use uuid::Uuid;
 
 pub use conn::{Read, Reader, Writer};
 pub use query::{Arg, Dialect, Query, Record, Row, on_violation, query};
-pub(crate) use sqlite::record;
+pub(crate) use record::record;
 
 use crate::domain::{refusal::Refusal, user::User};
 use principals::PrincipalCache;

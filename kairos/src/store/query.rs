@@ -5,10 +5,9 @@
 //! (PostgreSQL `uuid` and `timestamptz`, SQLite blobs and RFC 3339 text).
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, postgres::PgRow, sqlite::SqliteRow};
 use uuid::Uuid;
 
-use super::{Constraint, StoreError, sqlite::SqliteRecord};
+use super::{Constraint, StoreError, postgres::PgRecord, sqlite::SqliteRecord};
 
 /// One bound value. `None` binds SQL NULL of the variant's type.
 #[derive(Debug, Clone)]
@@ -135,21 +134,9 @@ pub enum Dialect {
     Postgres,
 }
 
-/// A row type every connection can decode: sqlx's two backends and the SQLite readers
-/// ([`record!`](super::record) declares one).
-pub trait Record:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + SqliteRecord + Send + Unpin + 'static
-{
-}
-impl<T> Record for T where
-    T: for<'r> FromRow<'r, SqliteRow>
-        + for<'r> FromRow<'r, PgRow>
-        + SqliteRecord
-        + Send
-        + Unpin
-        + 'static
-{
-}
+/// A row type both backends can decode ([`record!`](super::record::record) declares one).
+pub trait Record: SqliteRecord + PgRecord + Send + Unpin + 'static {}
+impl<T> Record for T where T: SqliteRecord + PgRecord + Send + Unpin + 'static {}
 
 /// A row that reads into a domain value, checking what the database holds (a status it does
 /// not know is a corrupt database, not a panic).

@@ -42,7 +42,6 @@ record! {
 
 record! {
     struct SlotRow {
-        #[sqlx(flatten)]
         session: SessionRow,
         service_name: String,
         time_zone: String,

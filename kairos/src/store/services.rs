@@ -8,8 +8,7 @@ use super::{
     booking_rows::reread_all,
     query,
     query::{Repeated, repeated_texts},
-    record,
-    sqlite::{Columns, SqliteField, SqliteRecord, flattens},
+    record::{reads, record},
 };
 use crate::domain::{
     booking::Booking,
@@ -106,24 +105,17 @@ macro_rules! counts_columns {
     };
 }
 
-// The domain's type, so read here by hand; its sqlx `FromRow` is derived where it is declared.
-impl SqliteRecord for ServiceCounts {
-    fn read_from(row: &rusqlite::Row<'_>, columns: &mut Columns) -> rusqlite::Result<Self> {
-        Ok(Self {
-            upcoming_sessions: i64::read(row, "upcoming_sessions", columns)?,
-            pending_bookings: i64::read(row, "pending_bookings", columns)?,
-            completed_bookings: i64::read(row, "completed_bookings", columns)?,
-            cancelled_bookings: i64::read(row, "cancelled_bookings", columns)?,
-        })
-    }
-}
-flattens!(ServiceCounts);
+// The domain's type, so how it is read is declared here.
+reads!(ServiceCounts {
+    upcoming_sessions: i64,
+    pending_bookings: i64,
+    completed_bookings: i64,
+    cancelled_bookings: i64,
+});
 
 record! {
     struct ServiceWithCountsRow {
-        #[sqlx(flatten)]
         service: ServiceRow,
-        #[sqlx(flatten)]
         counts: ServiceCounts,
     }
 }

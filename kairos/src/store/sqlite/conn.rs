@@ -12,15 +12,17 @@
 
 use std::{
     any::TypeId, cell::RefCell, collections::HashMap, marker::PhantomData, path::PathBuf, rc::Rc,
+    sync::Arc,
 };
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
-use super::{BUSY_TIMEOUT, Columns};
+use super::BUSY_TIMEOUT;
 use crate::store::{
     Constraint, StoreError,
     lease::{Age, Connector, Leased},
     query::{Arg, Query, Record},
+    record::Positions,
 };
 
 /// What every connection to the file sets. A confirmed booking must survive power loss, not
@@ -216,7 +218,7 @@ fn bind(
 type TextKey = (usize, usize);
 
 /// Each record type's columns, by statement text.
-type RecordColumns = HashMap<(TextKey, TypeId), Rc<[usize]>>;
+type RecordColumns = HashMap<(TextKey, TypeId), Arc<[usize]>>;
 
 thread_local! {
     /// Where each record's fields are among the columns of each statement read into it.
@@ -251,11 +253,10 @@ fn argument_slots(
 }
 
 /// Reads the rows of the statement `text` into records of one type, their columns found by
-/// name the first time on this thread (see [`Columns`]) and looked up once per statement, not
-/// once per row.
+/// name the first time on this thread (see [`Positions`]) and remembered for the statement.
 struct RecordReader<R> {
     key: (TextKey, TypeId),
-    known: Option<Rc<[usize]>>,
+    positions: Positions,
     record: PhantomData<fn() -> R>,
 }
 
@@ -265,21 +266,16 @@ impl<R: Record> RecordReader<R> {
         let known = COLUMNS.with_borrow(|all| all.get(&key).cloned());
         RecordReader {
             key,
-            known,
+            positions: known.map_or_else(Positions::default, Positions::known),
             record: PhantomData,
         }
     }
 
     fn read(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<R> {
-        if let Some(found) = &self.known {
-            return R::read_from(row, &mut Columns::Known(Rc::clone(found), 0));
-        }
-        let mut columns = Columns::Finding(Vec::new());
-        let record = R::read_from(row, &mut columns)?;
-        if let Columns::Finding(found) = columns {
-            let found: Rc<[usize]> = found.into();
-            COLUMNS.with_borrow_mut(|all| all.insert(self.key, Rc::clone(&found)));
-            self.known = Some(found);
+        let first = self.positions.found().is_none();
+        let record = self.positions.read(|columns| R::read_from(row, columns))?;
+        if let (true, Some(found)) = (first, self.positions.found()) {
+            COLUMNS.with_borrow_mut(|all| all.insert(self.key, Arc::clone(found)));
         }
         Ok(record)
     }

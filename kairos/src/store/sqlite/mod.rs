@@ -23,7 +23,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use conn::Options;
 pub use conn::SqliteConn;
-pub(crate) use record::{Columns, SqliteField, SqliteRecord, flattens, record};
+pub(crate) use record::{SqliteField, SqliteRecord};
 pub use writer::WriterCounts;
 
 use super::{

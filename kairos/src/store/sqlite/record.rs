@@ -1,15 +1,13 @@
-//! How the readers' rows (rusqlite) are read into store records, exactly as sqlx reads the
-//! writer's: a UUID is a 16-byte blob, a time RFC 3339 text, a bool an integer.
+//! How SQLite's rows (rusqlite) are read into store records, in the forms sqlx writes them: a
+//! UUID is a 16-byte blob, a time RFC 3339 text, a bool an integer.
 //!
-//! [`record!`](crate::store::record) declares a record once: the struct, sqlx's `FromRow` for
-//! the writer and PostgreSQL, and [`SqliteRecord`] for the readers. A field the reading leaves
-//! out does not compile (the struct literal must name every field).
-
-use std::rc::Rc;
+//! [`record!`](crate::store::record::record) declares a record once, for both backends.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use rusqlite::types::{FromSqlError, ValueRef};
 use uuid::Uuid;
+
+use crate::store::record::{ColumnNames, Columns};
 
 /// A row type the readers can decode.
 pub trait SqliteRecord: Sized {
@@ -23,44 +21,13 @@ pub trait SqliteField: Sized {
     -> rusqlite::Result<Self>;
 }
 
-/// Where a record's fields are among a statement's columns, in the order the record reads them
-/// (always the same order: every field, declared order). Found by name the first time a
-/// statement is read into a record, then known: asking SQLite a column's name is a call, a
-/// `strlen` and a UTF-8 check, which on a page of bookings (18 columns a row) was 3% of the
-/// server's time.
-pub enum Columns {
-    Finding(Vec<usize>),
-    Known(Rc<[usize]>, usize),
-}
+impl ColumnNames for rusqlite::Statement<'_> {
+    fn name_at(&self, index: usize) -> Option<&str> {
+        self.column_name(index).ok()
+    }
 
-impl Columns {
-    fn index(
-        &mut self,
-        statement: &rusqlite::Statement<'_>,
-        name: &str,
-    ) -> rusqlite::Result<usize> {
-        match self {
-            Columns::Known(found, at) => {
-                let index = found
-                    .get(*at)
-                    .copied()
-                    .ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))?;
-                *at += 1;
-                Ok(index)
-            }
-            // Statements list their columns in the order their record declares its fields,
-            // mostly: the column after the last one found is tried first, and only when it is
-            // not the one named are the names searched.
-            Columns::Finding(found) => {
-                let guess = found.last().map_or(0, |last| last + 1);
-                let index = match statement.column_name(guess) {
-                    Ok(at_guess) if at_guess == name => guess,
-                    _ => statement.column_index(name)?,
-                };
-                found.push(index);
-                Ok(index)
-            }
-        }
+    fn position(&self, name: &str) -> Option<usize> {
+        self.column_index(name).ok()
     }
 }
 
@@ -88,7 +55,9 @@ fn value_type(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::types::Type {
 
 impl<T: SqliteValue> SqliteField for T {
     fn read(row: &rusqlite::Row<'_>, name: &str, columns: &mut Columns) -> rusqlite::Result<Self> {
-        let index = columns.index(row.as_ref(), name)?;
+        let index = columns
+            .index(row.as_ref(), name)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))?;
         column(row, index)
     }
 }
@@ -233,58 +202,6 @@ tuple_record!(A 0);
 tuple_record!(A 0, B 1);
 tuple_record!(A 0, B 1, C 2);
 tuple_record!(A 0, B 1, C 2, D 3);
-
-/// Declares a store record: the struct (with its own attributes and its fields'), sqlx's
-/// `FromRow`, and [`SqliteRecord`]. A field whose type is itself a record (sqlx's
-/// `#[sqlx(flatten)]`) reads the same row.
-macro_rules! record {
-    (
-        $(#[$attr:meta])*
-        $vis:vis struct $name:ident {
-            $( $(#[$field_attr:meta])* $field_vis:vis $field:ident : $ty:ty ),* $(,)?
-        }
-    ) => {
-        $(#[$attr])*
-        #[derive(sqlx::FromRow)]
-        $vis struct $name {
-            $( $(#[$field_attr])* $field_vis $field: $ty ),*
-        }
-
-        impl $crate::store::sqlite::SqliteRecord for $name {
-            fn read_from(
-                row: &rusqlite::Row<'_>,
-                columns: &mut $crate::store::sqlite::Columns,
-            ) -> rusqlite::Result<Self> {
-                Ok(Self {
-                    $( $field: <$ty as $crate::store::sqlite::SqliteField>::read(
-                        row,
-                        stringify!($field),
-                        columns,
-                    )?, )*
-                })
-            }
-        }
-
-        $crate::store::sqlite::flattens!($name);
-    };
-}
-pub(crate) use record;
-
-/// A record read as a field of another (flattened) reads the whole row.
-macro_rules! flattens {
-    ($name:ty) => {
-        impl $crate::store::sqlite::SqliteField for $name {
-            fn read(
-                row: &rusqlite::Row<'_>,
-                _column: &str,
-                columns: &mut $crate::store::sqlite::Columns,
-            ) -> rusqlite::Result<Self> {
-                <Self as $crate::store::sqlite::SqliteRecord>::read_from(row, columns)
-            }
-        }
-    };
-}
-pub(crate) use flattens;
 
 #[cfg(test)]
 mod tests {

@@ -188,7 +188,6 @@ crate::store::record! {
 crate::store::record! {
     struct Outer {
         id: uuid::Uuid,
-        #[sqlx(flatten)]
         inner: Inner,
         name: String,
     }

@@ -2,6 +2,8 @@
 //! lent by the store ([`super::lease`]), one transaction per write, and PostgreSQL's own group
 //! commit.
 
+mod record;
+
 use std::{sync::Arc, time::Duration};
 
 use futures_util::future::BoxFuture;
@@ -12,7 +14,10 @@ use super::{
     conn::{Conn, Reader, Writer},
     lease::{Age, Connections, Connector, Leased},
     query::{Query, Record, bind_args, query},
+    record::Columns,
 };
+use record::read_all;
+pub(crate) use record::{PgField, PgRecord};
 
 /// A connection used within this long is lent again as it is; one idle longer is pinged first,
 /// in case the server (or something between) hung up on it meanwhile. Under load connections
@@ -113,7 +118,7 @@ impl PgConn {
             .fetch_optional(&mut *self.conn)
             .await;
         self.checked(row)?
-            .map(|row| R::from_row(&row))
+            .map(|row| R::from_pg(&row, &mut Columns::Finding(Vec::new())))
             .transpose()
             .map_err(classify)
     }
@@ -122,11 +127,7 @@ impl PgConn {
         let rows = bind_args(sqlx::query::<Db>(query.text), query.args)
             .fetch_all(&mut *self.conn)
             .await;
-        self.checked(rows)?
-            .iter()
-            .map(|row| R::from_row(row))
-            .collect::<Result<_, _>>()
-            .map_err(classify)
+        read_all(&self.checked(rows)?).map_err(classify)
     }
 }
 
