@@ -34,9 +34,7 @@ record! {
     /// What serving a session's list needs: the booking rules' inputs, the time it takes, and
     /// its places.
     pub(super) struct Spot {
-        #[sqlx(flatten)]
         pub(super) target: Target,
-        #[sqlx(flatten)]
         pub(super) place: Place,
         pub(super) capacity: i64,
         pub(super) booked: i64,
@@ -131,9 +129,7 @@ record! {
         session_id: Uuid,
         position: i64,
         created_at: DateTime<Utc>,
-        #[sqlx(flatten)]
         target: Target,
-        #[sqlx(flatten)]
         place: Place,
     }
 }
@@ -266,15 +262,23 @@ pub(super) async fn end(w: &mut Writer, session_id: Uuid) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Ends the lists of a service's sessions (its waitlist was turned off).
+/// Ends the lists of a service's sessions (its waitlist was turned off). The entries go by
+/// session, on the list's own index: no index has them by service, and looking for them that
+/// way read every entry of every list while SQLite's one writer waited.
 pub(super) async fn end_of_service(w: &mut Writer, service_id: Uuid) -> Result<(), StoreError> {
+    w.execute(
+        query(
+            "DELETE FROM waitlist_entries WHERE session_id IN \
+             (SELECT id FROM sessions WHERE service_id = $1)",
+        )
+        .bind(service_id),
+    )
+    .await?;
     w.execute(
         query("UPDATE sessions SET waiting = 0 WHERE service_id = $1 AND waiting > 0")
             .bind(service_id),
     )
     .await?;
-    w.execute(query("DELETE FROM waitlist_entries WHERE service_id = $1").bind(service_id))
-        .await?;
     Ok(())
 }
 
@@ -304,7 +308,6 @@ pub async fn end_closed(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, Store
 record! {
     struct WaitedFor {
         id: Uuid,
-        #[sqlx(flatten)]
         target: Target,
     }
 }
