@@ -41,6 +41,11 @@ async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp
     assert_eq!(position(&app, &b, &session).await, None);
     assert_eq!(position(&app, &b, &other).await, Some(1));
 
+    // Another service's list, which turning this one's off must leave alone.
+    let elsewhere = app.class(json!({ "name": "Bouldering" }), 24, 1).await;
+    app.booked(&app.customer().await, &elsewhere.session).await;
+    joined(&app, &b, &elsewhere.session).await;
+
     app.as_user(&provider)
         .patch(
             &format!("/api/user/{}/services/{}", provider.id, id_of(&service)),
@@ -49,10 +54,17 @@ async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp
         .await
         .ok_json::<Value>(StatusCode::OK)
         .await;
-    assert!(
-        entries(&app, &b).await.is_empty(),
+    assert_eq!(
+        position(&app, &b, &other).await,
+        None,
         "turned off, the lists end"
     );
+    assert_eq!(
+        entries(&app, &b).await.len(),
+        1,
+        "only the other service's list is left"
+    );
+    assert_eq!(position(&app, &b, &elsewhere.session).await, Some(1));
     let refused = join(&app, &b, &other).await;
     let problem = crate::helpers::problem(refused, StatusCode::CONFLICT).await;
     assert_eq!(problem["code"], "waitlist_disabled");
