@@ -11,6 +11,7 @@ mod authorization;
 mod availability;
 mod backup;
 mod bad_input;
+mod booking_changes;
 mod booking_order;
 mod bookings;
 mod browser;
