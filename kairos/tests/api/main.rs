@@ -12,6 +12,7 @@ mod availability;
 mod backup;
 mod bad_input;
 mod booking_changes;
+mod booking_completion;
 mod booking_order;
 mod bookings;
 mod browser;
