@@ -49,31 +49,42 @@ impl Columns {
 }
 
 /// Reads the rows of one statement into records of one type: the first row finds the fields'
-/// columns by name, the rest read them by position.
-#[derive(Default)]
-pub struct Positions(Option<Arc<[usize]>>);
+/// columns by name, the rest read them by position (the same positions each row, so nothing is
+/// copied or counted per row beyond the field's index).
+pub struct Positions(Columns);
+
+impl Default for Positions {
+    fn default() -> Self {
+        Positions(Columns::Finding(Vec::new()))
+    }
+}
 
 impl Positions {
     pub fn known(found: Arc<[usize]>) -> Self {
-        Positions(Some(found))
+        Positions(Columns::Known(found, 0))
     }
 
-    /// Reads one row with `read`, learning the positions from the first.
+    /// Reads one row with `read`, learning the positions from the first that reads whole.
     pub fn read<T, E>(&mut self, read: impl FnOnce(&mut Columns) -> Result<T, E>) -> Result<T, E> {
-        if let Some(found) = &self.0 {
-            return read(&mut Columns::Known(Arc::clone(found), 0));
+        if let Columns::Known(_, at) = &mut self.0 {
+            *at = 0;
         }
-        let mut columns = Columns::Finding(Vec::new());
-        let record = read(&mut columns)?;
-        if let Columns::Finding(found) = columns {
-            self.0 = Some(found.into());
+        let record = read(&mut self.0);
+        if let Columns::Finding(found) = &mut self.0 {
+            match record {
+                Ok(_) => self.0 = Columns::Known(std::mem::take(found).into(), 0),
+                Err(_) => found.clear(),
+            }
         }
-        Ok(record)
+        record
     }
 
     /// What the first row found, if one was read.
     pub fn found(&self) -> Option<&Arc<[usize]>> {
-        self.0.as_ref()
+        match &self.0 {
+            Columns::Known(found, _) => Some(found),
+            Columns::Finding(_) => None,
+        }
     }
 }
 
@@ -184,5 +195,17 @@ mod tests {
         assert_eq!(positions.read(read), Ok(vec![Some(1), Some(0), Some(2)]));
         let mut missing = Columns::Finding(Vec::new());
         assert_eq!(missing.index(&names, "d"), None);
+
+        // A first row that fails partway teaches nothing; the next one starts afresh.
+        let mut positions = Positions::default();
+        let failing = |columns: &mut Columns| -> Result<(), ()> {
+            columns.index(&names, "c").ok_or(())?;
+            columns.index(&names, "d").ok_or(())?;
+            Ok(())
+        };
+        assert_eq!(positions.read(failing), Err(()));
+        assert!(positions.found().is_none());
+        assert_eq!(positions.read(read), Ok(vec![Some(1), Some(0), Some(2)]));
+        assert_eq!(positions.found().map(|f| f.to_vec()), Some(vec![1, 0, 2]));
     }
 }
