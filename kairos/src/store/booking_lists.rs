@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::{
     Read, Store, StoreError,
     booking_rows::{BookingRow, booking_select},
-    logins::live_login,
     query,
 };
 use crate::domain::booking::{Booking, BookingCounts, BookingStatus};
@@ -91,29 +90,14 @@ impl PerPerspective {
 }
 
 /// What makes a booking current, and the page: `$2` now, `$3` a service or NULL, `$4`/`$5` the
-/// cursor, `$6` the limit.
-macro_rules! current_rest {
-    () => {
-        "AND b.status = 'Pending' AND s.ends_at > $2 \
-         AND ($3 IS NULL OR b.service_id = $3) \
-         AND ($4 IS NULL OR b.session_starts_at > $4 \
-              OR (b.session_starts_at = $4 AND b.id > $5)) \
-         ORDER BY b.session_starts_at, b.id LIMIT $6"
-    };
-}
-
-const CURRENT_BOOKINGS: PerPerspective = per_perspective!(booking_select!(), current_rest!());
-
-/// A customer's own current bookings, only while their login `$7` is live and their role is not
-/// `$8`, the provider's (whose list also holds the bookings on their services). The condition
-/// names no column of the rows, so PostgreSQL checks it once, before reading any.
-const OWN_CURRENT_BOOKINGS: &str = concat!(
+/// cursor, `$6` the limit. (`page_batches.rs` states the same for many customers at once.)
+const CURRENT_BOOKINGS: PerPerspective = per_perspective!(
     booking_select!(),
-    "WHERE b.user_id = $1 AND EXISTS (SELECT 1 FROM logins l JOIN users u ON u.id = l.user_id \
-     WHERE ",
-    live_login!("$7", "$1", "$2"),
-    "AND u.role <> $8) ",
-    current_rest!()
+    "AND b.status = 'Pending' AND s.ends_at > $2 \
+     AND ($3 IS NULL OR b.service_id = $3) \
+     AND ($4 IS NULL OR b.session_starts_at > $4 \
+          OR (b.session_starts_at = $4 AND b.id > $5)) \
+     ORDER BY b.session_starts_at, b.id LIMIT $6"
 );
 
 const ALL_BOOKINGS: PerPerspective = per_perspective!(
@@ -154,7 +138,8 @@ pub async fn current(
 impl Store {
     /// A customer's own current bookings (`filter` from their perspective), read along with the
     /// check that their login is live: on PostgreSQL in the same statement (one round trip, not
-    /// two), on SQLite from its cache of live logins. `None` means "ask the long way": nothing
+    /// two), read together with other customers' pages asked for meanwhile
+    /// ([`page_batches`](super::page_batches)); on SQLite from its cache of live logins. `None` means "ask the long way": nothing
     /// came back (the login is not live, the user is a provider, or there is nothing to show),
     /// or SQLite does not have the login cached yet.
     pub async fn own_current_bookings(
@@ -175,32 +160,12 @@ impl Store {
                 _ => Ok(None),
             };
         }
-        let rows = self
-            .read(move |r| own_current(r, login_id, filter.clone(), now).boxed())
-            .await?;
+        let Some(pages) = &self.inner.pages else {
+            return Ok(None);
+        };
+        let rows = pages.own_current(login_id, filter, now).await?;
         Ok((!rows.is_empty()).then_some(rows))
     }
-}
-
-async fn own_current(
-    r: &mut impl Read,
-    login_id: Uuid,
-    filter: BookingFilter,
-    now: DateTime<Utc>,
-) -> Result<Vec<Booking>, StoreError> {
-    let (after_start, after_id) = filter.after.unzip();
-    r.fetch_values::<BookingRow>(
-        query(OWN_CURRENT_BOOKINGS)
-            .bind(filter.user_id)
-            .bind(now)
-            .bind(filter.service_id)
-            .bind(after_start)
-            .bind(after_id)
-            .bind(filter.limit)
-            .bind(login_id)
-            .bind(Role::Provider.as_str()),
-    )
-    .await
 }
 
 /// Every booking matching the filter, latest session first.

@@ -21,6 +21,7 @@ pub mod idempotency;
 mod lease;
 pub mod logins;
 pub mod messages;
+pub mod page_batches;
 pub mod postgres;
 mod principals;
 mod promotion;
@@ -61,6 +62,8 @@ struct Inner {
     logins: Arc<PrincipalCache>,
     /// Told after every commit that left work for the outbox.
     outbox: Arc<Notify>,
+    /// Customers' own pages read together (PostgreSQL).
+    pages: Option<page_batches::PageBatches>,
 }
 
 /// What a committed transaction leaves to do once it is durable.
@@ -79,7 +82,7 @@ impl Store {
     /// Opens the database, runs its migrations and returns the store over it.
     pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Self> {
         let outbox = Arc::new(Notify::new());
-        let (db, logins) = match location {
+        let (db, logins, pages) = match location {
             Location::Sqlite(path) => {
                 // One server per database file: every write that ends a login is this
                 // process's own, so live logins may be cached.
@@ -88,17 +91,26 @@ impl Store {
                     sqlite::Sqlite::open(path, pool_size, Arc::clone(&logins), Arc::clone(&outbox))
                         .await
                         .with_context(|| format!("opening SQLite database {}", path.display()))?;
-                (Db::Sqlite(sqlite), logins)
+                (Db::Sqlite(sqlite), logins, None)
             }
             Location::Postgres(url) => {
                 let postgres = postgres::Postgres::open(url, pool_size)
                     .await
                     .context("opening PostgreSQL database")?;
-                (Db::Postgres(postgres), Arc::new(PrincipalCache::new(false)))
+                // Half the connections read pages; the rest stay for everything else.
+                let slots = (pool_size / 2) as usize;
+                let pages = page_batches::PageBatches::start(postgres.clone(), slots);
+                let logins = Arc::new(PrincipalCache::new(false));
+                (Db::Postgres(postgres), logins, Some(pages))
             }
         };
         Ok(Self {
-            inner: Arc::new(Inner { db, logins, outbox }),
+            inner: Arc::new(Inner {
+                db,
+                logins,
+                outbox,
+                pages,
+            }),
         })
     }
 
@@ -199,6 +211,14 @@ impl Store {
             Db::Sqlite(_) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
+    }
+
+    /// How PostgreSQL's batches of customers' pages went, for tests of the batching.
+    pub fn page_batch_counts(&self) -> Option<&page_batches::PageBatchCounts> {
+        self.inner
+            .pages
+            .as_ref()
+            .map(page_batches::PageBatches::counts)
     }
 
     /// The SQLite writer's counts, for tests of its batching.

@@ -28,6 +28,7 @@ mod mail;
 mod mail_load;
 mod mail_pages;
 mod operations;
+mod own_pages;
 mod page_client;
 mod pages;
 mod pg_connections;

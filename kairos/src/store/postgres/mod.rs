@@ -46,6 +46,7 @@ fn check(age: Age) -> Check {
     }
 }
 
+#[derive(Clone)]
 pub struct Postgres {
     connections: Arc<Connections<PgConnector>>,
 }
