@@ -97,8 +97,9 @@ impl Store {
                 let postgres = postgres::Postgres::open(url, pool_size)
                     .await
                     .context("opening PostgreSQL database")?;
-                // Half the connections read pages; the rest stay for everything else.
-                let slots = (pool_size / 2) as usize;
+                // Fewer statements at once make larger batches: with 8 connections, two reading
+                // pages gave 0.27 of the ceiling on two cores against 0.25 for four.
+                let slots = (pool_size / 4) as usize;
                 let pages = page_batches::PageBatches::start(postgres.clone(), slots);
                 let logins = Arc::new(PrincipalCache::new(false));
                 (Db::Postgres(postgres), logins, Some(pages))
