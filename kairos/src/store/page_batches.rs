@@ -112,6 +112,11 @@ async fn read_batches(
         if queue.recv_many(&mut batch, MAX_REPEATS).await == 0 {
             return;
         }
+        // Requests given up meanwhile (their clients gone, or past the time limit) are not read.
+        batch.retain(|pending| !pending.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         counts.batches.fetch_add(1, Ordering::Relaxed);
         counts
             .pages
