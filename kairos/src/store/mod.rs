@@ -19,6 +19,7 @@ pub mod events;
 pub mod fixtures;
 pub mod idempotency;
 mod lease;
+mod location;
 pub mod logins;
 pub mod messages;
 pub mod page_batches;
@@ -35,15 +36,16 @@ pub mod sqlite;
 pub mod waitlist;
 pub mod webhooks;
 
-use std::{path::Path, sync::Arc};
+use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::{FutureExt, future::BoxFuture};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 pub use conn::{Read, Reader, Writer};
+pub use location::Location;
 pub use query::{Arg, Dialect, Query, Record, Row, on_violation, query};
 pub(crate) use record::record;
 
@@ -342,59 +344,9 @@ pub(crate) fn corrupt(what: &str) -> StoreError {
     ))
 }
 
-/// Which database a URL names. An unknown scheme is an error, never a silent fallback.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    Sqlite(std::path::PathBuf),
-    Postgres(String),
-}
-
-impl Location {
-    pub fn from_settings(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
-        match database_url {
-            None => Ok(Location::Sqlite(data_dir.join("kairos.db"))),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Location::Postgres(url.to_owned()))
-            }
-            Some(url) if url.starts_with("sqlite://") => Ok(Location::Sqlite(
-                url.trim_start_matches("sqlite://")
-                    .split('?')
-                    .next()
-                    .unwrap_or_default()
-                    .into(),
-            )),
-            Some(url) => {
-                let scheme = url.split_once(':').map_or(url, |(s, _)| s);
-                bail!(
-                    "DATABASE_URL has the scheme `{scheme}`; Kairos speaks `postgres://` and `sqlite://`"
-                )
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn database_urls_choose_a_backend_or_fail() {
-        let dir = Path::new("/var/lib/kairos");
-        assert_eq!(
-            Location::from_settings(None, dir).expect("default"),
-            Location::Sqlite(dir.join("kairos.db"))
-        );
-        assert!(matches!(
-            Location::from_settings(Some("postgres://u@h/db"), dir),
-            Ok(Location::Postgres(_))
-        ));
-        assert_eq!(
-            Location::from_settings(Some("sqlite:///tmp/k.db?mode=rwc"), dir).expect("sqlite"),
-            Location::Sqlite("/tmp/k.db".into())
-        );
-        assert!(Location::from_settings(Some("mysql://u@h/db"), dir).is_err());
-        assert!(Location::from_settings(Some("kairos.db"), dir).is_err());
-    }
 
     #[test]
     fn constraint_names_are_read_from_either_backend() {
