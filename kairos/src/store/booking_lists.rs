@@ -138,10 +138,10 @@ pub async fn current(
 impl Store {
     /// A customer's own current bookings (`filter` from their perspective), read along with the
     /// check that their login is live: on PostgreSQL in the same statement (one round trip, not
-    /// two), read together with other customers' pages asked for meanwhile
-    /// ([`page_batches`](super::page_batches)); on SQLite from its cache of live logins. `None` means "ask the long way": nothing
-    /// came back (the login is not live, the user is a provider, or there is nothing to show),
-    /// or SQLite does not have the login cached yet.
+    /// two), together with other customers' pages asked for meanwhile
+    /// ([`page_batches`](super::page_batches)); on SQLite from its cache of live logins. `None`
+    /// means "ask the long way": nothing came back (the login is not live, the user is a
+    /// provider, or there is nothing to show), or SQLite does not have the login cached yet.
     pub async fn own_current_bookings(
         &self,
         login_id: Uuid,
