@@ -5,7 +5,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use super::{
-    Read, Store, StoreError,
+    Db, Read, Store, StoreError,
     booking_rows::{BookingRow, booking_select},
     query,
 };
@@ -89,15 +89,40 @@ impl PerPerspective {
     }
 }
 
-/// What makes a booking current, and the page: `$2` now, `$3` a service or NULL, `$4`/`$5` the
-/// cursor, `$6` the limit. (`page_batches.rs` states the same for many customers at once.)
+/// What makes a booking current, and the page, in the statement's names for now, a service
+/// (or NULL), the cursor (or NULLs) and the limit: stated once for one customer's statement here
+/// and for many at once in `page_batches.rs`.
+macro_rules! current_page {
+    ($now:literal, $service:literal, $after_start:literal, $after_id:literal, $limit:literal) => {
+        concat!(
+            "AND b.status = 'Pending' AND s.ends_at > ",
+            $now,
+            " ",
+            "AND (",
+            $service,
+            " IS NULL OR b.service_id = ",
+            $service,
+            ") ",
+            "AND (",
+            $after_start,
+            " IS NULL OR b.session_starts_at > ",
+            $after_start,
+            " ",
+            "OR (b.session_starts_at = ",
+            $after_start,
+            " AND b.id > ",
+            $after_id,
+            ")) ",
+            "ORDER BY b.session_starts_at, b.id LIMIT ",
+            $limit
+        )
+    };
+}
+pub(crate) use current_page;
+
 const CURRENT_BOOKINGS: PerPerspective = per_perspective!(
     booking_select!(),
-    "AND b.status = 'Pending' AND s.ends_at > $2 \
-     AND ($3 IS NULL OR b.service_id = $3) \
-     AND ($4 IS NULL OR b.session_starts_at > $4 \
-          OR (b.session_starts_at = $4 AND b.id > $5)) \
-     ORDER BY b.session_starts_at, b.id LIMIT $6"
+    current_page!("$2", "$3", "$4", "$5", "$6")
 );
 
 const ALL_BOOKINGS: PerPerspective = per_perspective!(
@@ -151,17 +176,17 @@ impl Store {
         if filter.perspective != Perspective::Customer {
             return Ok(None);
         }
-        if self.caches_logins() {
-            return match self.cached_principal(login_id, filter.user_id, now) {
-                Some(user) if user.role != Role::Provider => self
-                    .read(move |r| current(r, filter.clone(), now).boxed())
-                    .await
-                    .map(Some),
-                _ => Ok(None),
-            };
-        }
-        let Some(pages) = &self.inner.pages else {
-            return Ok(None);
+        let pages = match &self.inner.db {
+            Db::Postgres(_, pages) => pages,
+            Db::Sqlite(_) => {
+                return match self.cached_principal(login_id, filter.user_id, now) {
+                    Some(user) if user.role != Role::Provider => self
+                        .read(move |r| current(r, filter.clone(), now).boxed())
+                        .await
+                        .map(Some),
+                    _ => Ok(None),
+                };
+            }
         };
         let rows = pages.own_current(login_id, filter, now).await?;
         Ok((!rows.is_empty()).then_some(rows))

@@ -64,8 +64,6 @@ struct Inner {
     logins: Arc<PrincipalCache>,
     /// Told after every commit that left work for the outbox.
     outbox: Arc<Notify>,
-    /// Customers' own pages read together (PostgreSQL).
-    pages: Option<page_batches::PageBatches>,
 }
 
 /// What a committed transaction leaves to do once it is durable.
@@ -77,14 +75,15 @@ pub struct Committed {
 
 enum Db {
     Sqlite(sqlite::Sqlite),
-    Postgres(postgres::Postgres),
+    /// The database, and customers' own pages read together on it.
+    Postgres(postgres::Postgres, page_batches::PageBatches),
 }
 
 impl Store {
     /// Opens the database, runs its migrations and returns the store over it.
     pub async fn open(location: &Location, pool_size: u32) -> anyhow::Result<Self> {
         let outbox = Arc::new(Notify::new());
-        let (db, logins, pages) = match location {
+        let (db, logins) = match location {
             Location::Sqlite(path) => {
                 // One server per database file: every write that ends a login is this
                 // process's own, so live logins may be cached.
@@ -93,7 +92,7 @@ impl Store {
                     sqlite::Sqlite::open(path, pool_size, Arc::clone(&logins), Arc::clone(&outbox))
                         .await
                         .with_context(|| format!("opening SQLite database {}", path.display()))?;
-                (Db::Sqlite(sqlite), logins, None)
+                (Db::Sqlite(sqlite), logins)
             }
             Location::Postgres(url) => {
                 let postgres = postgres::Postgres::open(url, pool_size)
@@ -104,16 +103,11 @@ impl Store {
                 let slots = (pool_size / 4) as usize;
                 let pages = page_batches::PageBatches::start(postgres.clone(), slots);
                 let logins = Arc::new(PrincipalCache::new(false));
-                (Db::Postgres(postgres), logins, Some(pages))
+                (Db::Postgres(postgres, pages), logins)
             }
         };
         Ok(Self {
-            inner: Arc::new(Inner {
-                db,
-                logins,
-                outbox,
-                pages,
-            }),
+            inner: Arc::new(Inner { db, logins, outbox }),
         })
     }
 
@@ -125,7 +119,7 @@ impl Store {
     {
         match &self.inner.db {
             Db::Sqlite(db) => db.read(op).await,
-            Db::Postgres(db) => db.read(op).await,
+            Db::Postgres(db, _) => db.read(op).await,
         }
     }
 
@@ -139,7 +133,7 @@ impl Store {
         match &self.inner.db {
             // Its writer forgets cached logins and wakes the outbox itself, before it answers.
             Db::Sqlite(db) => db.write(op).await,
-            Db::Postgres(db) => {
+            Db::Postgres(db, _) => {
                 let (value, committed) = db.write(op).await?;
                 if committed.logins_changed {
                     self.inner.logins.clear();
@@ -179,11 +173,6 @@ impl Store {
         }))
     }
 
-    /// Whether live logins are cached here (SQLite: this process is the only one that ends them).
-    fn caches_logins(&self) -> bool {
-        self.inner.logins.enabled()
-    }
-
     /// The user of a live login, if the cache knows it.
     fn cached_principal(&self, login_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> Option<User> {
         self.inner.logins.get(login_id, user_id, now)
@@ -193,14 +182,14 @@ impl Store {
     pub async fn ping(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         match &self.inner.db {
             Db::Sqlite(db) => db.ping(now).await,
-            Db::Postgres(db) => db.ping().await,
+            Db::Postgres(db, _) => db.ping().await,
         }
     }
 
     pub fn pool_stats(&self) -> PoolStats {
         match &self.inner.db {
             Db::Sqlite(db) => db.pool_stats(),
-            Db::Postgres(db) => db.pool_stats(),
+            Db::Postgres(db, _) => db.pool_stats(),
         }
     }
 
@@ -212,23 +201,23 @@ impl Store {
     pub fn backend_name(&self) -> &'static str {
         match &self.inner.db {
             Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Postgres(..) => "postgres",
         }
     }
 
     /// How PostgreSQL's batches of customers' pages went, for tests of the batching.
     pub fn page_batch_counts(&self) -> Option<&page_batches::PageBatchCounts> {
-        self.inner
-            .pages
-            .as_ref()
-            .map(page_batches::PageBatches::counts)
+        match &self.inner.db {
+            Db::Sqlite(_) => None,
+            Db::Postgres(_, pages) => Some(pages.counts()),
+        }
     }
 
     /// The SQLite writer's counts, for tests of its batching.
     pub fn sqlite_writer_counts(&self) -> Option<&sqlite::WriterCounts> {
         match &self.inner.db {
             Db::Sqlite(db) => Some(db.writer_counts()),
-            Db::Postgres(_) => None,
+            Db::Postgres(..) => None,
         }
     }
 }

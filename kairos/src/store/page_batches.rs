@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{
     Read, Row, StoreError,
-    booking_lists::BookingFilter,
+    booking_lists::{BookingFilter, current_page},
     booking_rows::{BookingRow, booking_select},
     logins::live_login,
     postgres::Postgres,
@@ -178,13 +178,15 @@ static PAGES: Repeated = Repeated::new(|| {
             "WHERE b.user_id = q.user_id AND EXISTS (SELECT 1 FROM logins l \
              JOIN users u ON u.id = l.user_id WHERE ",
             live_login!("q.login_id", "q.user_id", "q.at"),
-            "AND u.role <> $1) \
-             AND b.status = 'Pending' AND s.ends_at > q.at \
-             AND (q.service_id IS NULL OR b.service_id = q.service_id) \
-             AND (q.after_start IS NULL OR b.session_starts_at > q.after_start \
-                  OR (b.session_starts_at = q.after_start AND b.id > q.after_id)) \
-             ORDER BY b.session_starts_at, b.id LIMIT q.page_limit) b \
-             ORDER BY q.request, b.starts_at, b.id"
+            "AND u.role <> $1) ",
+            current_page!(
+                "q.at",
+                "q.service_id",
+                "q.after_start",
+                "q.after_id",
+                "q.page_limit"
+            ),
+            ") b ORDER BY q.request, b.starts_at, b.id"
         ),
         2,
     )
