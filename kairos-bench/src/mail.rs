@@ -1,14 +1,15 @@
 //! Where the server's mail goes during a run (an SMTP server on loopback in this process, or
 //! the server's `.eml` folder), and the mail and webhook throughput read from the server's own
-//! metrics.
+//! metrics into a run's notes.
 
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use hyper::Method;
 use kairos_testkit::MailServer;
+use serde_json::json;
 
-use super::client::Http;
+use super::{client::Http, load::Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MailSink {
@@ -82,4 +83,56 @@ pub async fn drain(http: &Http, within: Duration) -> (Tally, Duration, bool) {
         last = now;
     }
     (last, started.elapsed(), false)
+}
+
+/// How many mails the booking and cancelling left, how fast they went out, and how long the
+/// outbox took to empty after the load stopped (waiting at most `wait`).
+pub async fn notes(http: &Http, before: Tally, wait: Duration, outcome: &mut Outcome) {
+    // The booking phase and the cancelling phase after it, each as long.
+    let loaded = 2.0 * outcome.seconds;
+    let during = tally(http).await;
+    outcome.notes.insert(
+        "mailsPerSecondUnderLoad".into(),
+        json!((during.sent - before.sent) / loaded),
+    );
+    outcome
+        .notes
+        .insert("outboxPendingAtEnd".into(), json!(during.pending));
+    let (after, took, emptied) = drain(http, wait).await;
+    let mails = after.sent - before.sent;
+    outcome.notes.insert("mails".into(), json!(mails));
+    outcome
+        .notes
+        .insert("mailFailures".into(), json!(after.failed - before.failed));
+    outcome.notes.insert(
+        "mailsPerSecondOverall".into(),
+        json!(mails / (loaded + took.as_secs_f64())),
+    );
+    if after.delivered + after.undelivered > 0.0 {
+        let posted = after.delivered - before.delivered;
+        outcome
+            .notes
+            .insert("webhookDeliveries".into(), json!(posted));
+        outcome.notes.insert(
+            "webhookFailedTries".into(),
+            json!(after.undelivered - before.undelivered),
+        );
+        outcome.notes.insert(
+            "webhookDeliveriesPerSecondUnderLoad".into(),
+            json!((during.delivered - before.delivered) / loaded),
+        );
+        outcome.notes.insert(
+            "webhookDeliveriesPerSecondOverall".into(),
+            json!(posted / (loaded + took.as_secs_f64())),
+        );
+    }
+    outcome.notes.insert(
+        if emptied {
+            "outboxDrainSeconds"
+        } else {
+            "outboxStillBusyAfterSeconds"
+        }
+        .into(),
+        json!(took.as_secs_f64()),
+    );
 }

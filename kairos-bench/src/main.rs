@@ -233,7 +233,7 @@ async fn run(args: BenchArgs) -> Result<()> {
             .await;
             // Long enough to see the outbox empty after a full run; a smoke run reports the rate.
             let wait = args.duration() * 6;
-            mail_notes(&world.http, before, wait, &mut booking).await;
+            mail::notes(&world.http, before, wait, &mut booking).await;
             record(booking, &mut results);
             record(cancelling, &mut results);
         }
@@ -333,58 +333,6 @@ async fn run(args: BenchArgs) -> Result<()> {
         broken.join("; ")
     );
     Ok(())
-}
-
-/// How many mails the booking and cancelling left, how fast they went out, and how long the
-/// outbox took to empty after the load stopped (waiting at most `wait`).
-async fn mail_notes(http: &Http, before: mail::Tally, wait: Duration, outcome: &mut Outcome) {
-    // The booking phase and the cancelling phase after it, each as long.
-    let loaded = 2.0 * outcome.seconds;
-    let during = mail::tally(http).await;
-    outcome.notes.insert(
-        "mailsPerSecondUnderLoad".into(),
-        json!((during.sent - before.sent) / loaded),
-    );
-    outcome
-        .notes
-        .insert("outboxPendingAtEnd".into(), json!(during.pending));
-    let (after, took, emptied) = mail::drain(http, wait).await;
-    let mails = after.sent - before.sent;
-    outcome.notes.insert("mails".into(), json!(mails));
-    outcome
-        .notes
-        .insert("mailFailures".into(), json!(after.failed - before.failed));
-    outcome.notes.insert(
-        "mailsPerSecondOverall".into(),
-        json!(mails / (loaded + took.as_secs_f64())),
-    );
-    if after.delivered + after.undelivered > 0.0 {
-        let posted = after.delivered - before.delivered;
-        outcome
-            .notes
-            .insert("webhookDeliveries".into(), json!(posted));
-        outcome.notes.insert(
-            "webhookFailedTries".into(),
-            json!(after.undelivered - before.undelivered),
-        );
-        outcome.notes.insert(
-            "webhookDeliveriesPerSecondUnderLoad".into(),
-            json!((during.delivered - before.delivered) / loaded),
-        );
-        outcome.notes.insert(
-            "webhookDeliveriesPerSecondOverall".into(),
-            json!(posted / (loaded + took.as_secs_f64())),
-        );
-    }
-    outcome.notes.insert(
-        if emptied {
-            "outboxDrainSeconds"
-        } else {
-            "outboxStillBusyAfterSeconds"
-        }
-        .into(),
-        json!(took.as_secs_f64()),
-    );
 }
 
 /// Gives the world's provider `count` webhooks for every event, each at its own path of the

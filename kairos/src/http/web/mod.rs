@@ -15,6 +15,7 @@ pub mod outbox;
 mod prelude;
 pub mod schedule;
 pub mod service_forms;
+mod service_sessions;
 pub mod services;
 pub mod view;
 mod waitlist;
@@ -44,6 +45,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .merge(catalogue::router())
         .merge(bookings::router())
         .merge(services::router())
+        .merge(service_sessions::router())
         .merge(schedule::router())
         .merge(admin::router())
         .merge(outbox::router())

@@ -1,6 +1,6 @@
 //! Services pages: a provider's list, the create form (Save draft / Publish), a service's page
-//! with its edit form and sessions (one, or a weekly series); a customer's subscriptions with
-//! "remove yourself".
+//! with its edit form and sessions; a customer's subscriptions with "remove yourself". (The
+//! forms that add and cancel sessions are in `service_sessions`.)
 
 use chrono::Duration;
 
@@ -33,14 +33,6 @@ pub fn router() -> Router<HttpState> {
         .route("/user/{userID}/services/{serviceID}", get(service_page))
         .route("/user/{userID}/services/{serviceID}/update", post(update))
         .route("/user/{userID}/services/{serviceID}/delete", post(remove))
-        .route(
-            "/user/{userID}/services/{serviceID}/sessions",
-            post(add_sessions),
-        )
-        .route(
-            "/user/{userID}/services/{serviceID}/sessions/{sessionID}/cancel",
-            post(cancel_session),
-        )
 }
 
 #[derive(Template, WebTemplate)]
@@ -220,14 +212,14 @@ async fn service_page(
 /// What a service's page shows besides the service: a notice, or the errors of a form sent
 /// back with what was typed in it.
 #[derive(Default)]
-struct Shown {
-    notice: Option<String>,
-    errors: FormErrors,
-    service_form: Option<ServiceForm>,
-    session_form: Option<SessionForm>,
+pub(super) struct Shown {
+    pub notice: Option<String>,
+    pub errors: FormErrors,
+    pub service_form: Option<ServiceForm>,
+    pub session_form: Option<SessionForm>,
 }
 
-async fn render_service(
+pub(super) async fn render_service(
     state: &HttpState,
     viewer: &Viewer,
     user_id: Uuid,
@@ -338,7 +330,7 @@ async fn remove(
 }
 
 /// The service's page again, with a refused form's errors.
-async fn render_errors(
+pub(super) async fn render_errors(
     state: &HttpState,
     viewer: &Viewer,
     (user_id, service_id): (Uuid, Uuid),
@@ -349,62 +341,4 @@ async fn render_errors(
         ..Shown::default()
     };
     render_service(state, viewer, user_id, service_id, shown).await
-}
-
-async fn add_sessions(
-    State(state): State<HttpState>,
-    viewer: Viewer,
-    AppPath((PathId(user_id), PathId(service_id))): AppPath<(PathId, PathId)>,
-    WebForm(form): WebForm<SessionForm>,
-) -> Result<Response, WebError> {
-    // The start is typed in the service's own time zone.
-    let service = state
-        .app
-        .own_service(&viewer.caller, user_id, service_id)
-        .await
-        .or_page(&viewer)?;
-    let added = async {
-        let request = form.request(&service)?;
-        Ok(state
-            .app
-            .add_sessions(&viewer.caller, user_id, service_id, request)
-            .await?)
-    }
-    .await;
-    let done = |_| format!("/user/{user_id}/services/{service_id}?done=sessions");
-    answer(&viewer, added, done, |_, errors| {
-        let shown = Shown {
-            errors,
-            session_form: Some(form),
-            ..Shown::default()
-        };
-        render_service(&state, &viewer, user_id, service_id, shown)
-    })
-    .await
-}
-
-async fn cancel_session(
-    State(state): State<HttpState>,
-    viewer: Viewer,
-    AppPath((PathId(user_id), PathId(service_id), PathId(session_id))): AppPath<(
-        PathId,
-        PathId,
-        PathId,
-    )>,
-    WebForm(form): WebForm<ReasonForm>,
-) -> Result<Response, WebError> {
-    let cancelled = state
-        .app
-        .cancel_session(
-            &viewer.caller,
-            (user_id, service_id, session_id),
-            form.reason,
-        )
-        .await
-        .map_err(NotDone::from);
-    let done = |_| format!("/user/{user_id}/services/{service_id}?done=cancelled");
-    answer(&viewer, cancelled, done, |_, errors| {
-        render_errors(&state, &viewer, (user_id, service_id), errors)
-    })
-    .await
 }
