@@ -24,8 +24,11 @@ pub use webhooks::{Delivered, Reply, WebhookReceiver};
 pub use reqwest;
 
 /// A builder for an HTTP client, with the process's TLS crypto chosen first (see
-/// [`kairos::install_tls_provider`]).
+/// [`kairos::install_tls_provider`]). The server closes a kept-alive connection once it has sat
+/// idle for the header-read timeout, and a request sent on it at that instant is lost (a POST
+/// is never retried: `IncompleteMessage`); the client lets go of idle connections at half that.
 pub fn http_client() -> reqwest::ClientBuilder {
     kairos::install_tls_provider();
     reqwest::Client::builder()
+        .pool_idle_timeout(kairos::config::Settings::default().header_read_timeout / 2)
 }
