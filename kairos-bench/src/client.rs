@@ -5,7 +5,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, body::Bytes, header};
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
-    rt::TokioExecutor,
+    rt::{TokioExecutor, TokioTimer},
 };
 use serde_json::Value;
 
@@ -19,8 +19,12 @@ impl Http {
     pub fn new(base: &str) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
+        // Idle connections are let go before the server's header-read timeout closes them
+        // (see `kairos_testkit::http_client`): a request sent as it does would go unanswered.
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(1024)
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(kairos::config::Settings::default().header_read_timeout / 2)
             .build(connector);
         Self {
             client,
