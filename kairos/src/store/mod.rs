@@ -299,7 +299,7 @@ impl Constraint {
         (
             Constraint::WaitlistOnePerUser,
             "waitlist_entries_one_per_user",
-            "waitlist_entries.session_id, waitlist_entries.user_id",
+            "waitlist_entries.user_id, waitlist_entries.session_id",
         ),
     ];
 
