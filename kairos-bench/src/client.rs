@@ -19,12 +19,11 @@ impl Http {
     pub fn new(base: &str) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        // Idle connections are let go before the server's header-read timeout closes them
-        // (see `kairos_testkit::http_client`): a request sent as it does would go unanswered.
+        // The server's default settings: a server driven with `--url` may have others.
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(1024)
             .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(kairos::config::Settings::default().header_read_timeout / 2)
+            .pool_idle_timeout(kairos::config::Settings::default().client_idle_timeout())
             .build(connector);
         Self {
             client,

@@ -24,11 +24,10 @@ pub use webhooks::{Delivered, Reply, WebhookReceiver};
 pub use reqwest;
 
 /// A builder for an HTTP client, with the process's TLS crypto chosen first (see
-/// [`kairos::install_tls_provider`]). The server closes a kept-alive connection once it has sat
-/// idle for the header-read timeout, and a request sent on it at that instant is lost (a POST
-/// is never retried: `IncompleteMessage`); the client lets go of idle connections at half that.
+/// [`kairos::install_tls_provider`]), letting go of idle connections before a server with
+/// the default settings would close them (see [`kairos::config::Settings::client_idle_timeout`]).
 pub fn http_client() -> reqwest::ClientBuilder {
     kairos::install_tls_provider();
     reqwest::Client::builder()
-        .pool_idle_timeout(kairos::config::Settings::default().header_read_timeout / 2)
+        .pool_idle_timeout(kairos::config::Settings::default().client_idle_timeout())
 }

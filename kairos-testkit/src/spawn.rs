@@ -130,8 +130,7 @@ async fn start(
         address,
         client: crate::http_client()
             .redirect(reqwest::redirect::Policy::none())
-            // This server's own cut-off for idle connections (see `http_client`).
-            .pool_idle_timeout(settings.header_read_timeout / 2)
+            .pool_idle_timeout(settings.client_idle_timeout())
             .build()
             .expect("client"),
         db: TestDb {

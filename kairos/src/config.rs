@@ -104,6 +104,16 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// How long a client should keep an idle connection to this server before letting it go.
+    /// The server closes a kept-alive connection that has sent nothing for the header-read
+    /// timeout, and a request sent on it at that instant is lost (a `POST` is not retried), so
+    /// clients (the test kit's, the benchmark's) stay well inside it.
+    pub fn client_idle_timeout(&self) -> Duration {
+        self.header_read_timeout / 2
+    }
+}
+
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_DB_POOL_SIZE: u32 = 8;
