@@ -17,7 +17,7 @@ use std::{
 
 use rusqlite::{CachedStatement, OpenFlags, types::Value};
 
-use super::BUSY_TIMEOUT;
+use super::{BUSY_TIMEOUT, checkpointer};
 use crate::store::{
     Constraint, StoreError,
     lease::{Age, Connector, Leased},
@@ -41,6 +41,7 @@ pub(super) const PRAGMAS: [(&str, &str); 3] = [
 const STATEMENT_CACHE: usize = 1000;
 
 /// How a connection is opened: the file, and whether it may change anything.
+#[derive(Clone)]
 pub struct Options {
     pub path: PathBuf,
     /// Readers refuse any change, so nothing can write beside the writer.
@@ -59,6 +60,11 @@ impl Options {
         let query_only = self.query_only.then_some(("query_only", "ON"));
         for (pragma, value) in PRAGMAS.into_iter().chain(query_only) {
             conn.pragma_update(None, pragma, value).map_err(classify)?;
+        }
+        if !self.query_only {
+            // Checkpoints are the checkpointer's; a commit runs one only as a backstop.
+            conn.pragma_update(None, "wal_autocheckpoint", checkpointer::BACKSTOP_PAGES)
+                .map_err(classify)?;
         }
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)

@@ -5,6 +5,7 @@
 //! Every write goes through the writer, so SQLite never answers "database is locked" to us and
 //! the tail stays bounded.
 
+mod checkpointer;
 mod conn;
 mod record;
 #[cfg(test)]
@@ -83,6 +84,7 @@ impl Sqlite {
             query_only: false,
         };
         let first = writer_options.connect()?;
+        let checkpoints = checkpointer::start(writer_options.clone())?;
         let write_pool = Arc::new(Connections::new(writer_options, 1, vec![first]));
         let readers = Arc::new(Connections::new(
             Options {
@@ -100,7 +102,14 @@ impl Sqlite {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
-        let work = writer::run(write_pool, queue, Arc::clone(&counts), logins, outbox);
+        let work = writer::run(
+            write_pool,
+            queue,
+            Arc::clone(&counts),
+            logins,
+            outbox,
+            checkpoints,
+        );
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || runtime.block_on(work))?;

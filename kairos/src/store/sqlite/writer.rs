@@ -16,7 +16,10 @@ use std::{
 use futures_util::{FutureExt, future::BoxFuture};
 use tokio::sync::{Notify, mpsc};
 
-use super::conn::{Options, SqliteConn};
+use super::{
+    checkpointer::Committed,
+    conn::{Options, SqliteConn},
+};
 use crate::store::lease::Connections;
 use crate::store::{
     conn::{Conn, Writer},
@@ -53,6 +56,7 @@ pub(super) async fn run(
     counts: Arc<WriterCounts>,
     logins: Arc<PrincipalCache>,
     outbox: Arc<Notify>,
+    checkpoints: Committed,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -61,6 +65,7 @@ pub(super) async fn run(
             .writes
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&pool, &mut batch, &logins, &outbox).await;
+        checkpoints.tell();
     }
 }
 
