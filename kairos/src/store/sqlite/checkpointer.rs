@@ -57,9 +57,11 @@ fn run(options: &Options, commits: &Receiver<()>) {
             return;
         }
     };
+    // Said once when checkpoints start failing (a full disk fails every one) and once when
+    // they work again, not every few milliseconds.
+    let mut failing = false;
     while commits.recv().is_ok() {
-        // busy (another checkpoint ran), pages in the log, pages copied: the first and the last
-        // two are for a human reading the log at debug level.
+        // busy (another checkpoint ran), pages in the log, pages copied.
         let outcome = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -68,10 +70,17 @@ fn run(options: &Options, commits: &Receiver<()>) {
             ))
         });
         match outcome {
-            Ok((busy, log, copied)) => tracing::debug!(busy, log, copied, "checkpoint"),
-            Err(err) => {
-                tracing::warn!(error = %err, "checkpoint failed; the writer's own bounds the log");
+            Ok((busy, log, copied)) => {
+                tracing::debug!(busy, log, copied, "checkpoint");
+                if std::mem::take(&mut failing) {
+                    tracing::info!("checkpoints work again");
+                }
             }
+            Err(err) if !failing => {
+                failing = true;
+                tracing::warn!(error = %err, "checkpoints are failing; the writer's own bounds the log");
+            }
+            Err(_) => {}
         }
         thread::sleep(EVERY);
     }
