@@ -8,8 +8,13 @@
 //! batches behind it waited (README, "Checkpoints beside the writer"). Here a connection of its
 //! own runs a passive checkpoint, which waits for no reader and no writer, at most every
 //! [`EVERY`] when something was committed meanwhile; a page written many times in that time is
-//! copied once. The writer keeps SQLite's own checkpoint as a backstop at [`BACKSTOP_PAGES`], so
-//! the log stays bounded if this thread falls behind or cannot open its connection.
+//! copied once. The writer keeps SQLite's own checkpoint as a backstop at [`BACKSTOP_PAGES`].
+//!
+//! The log starts over only when the writer begins a batch after a checkpoint has copied all of
+//! it; under sustained writes the writer is rarely between batches at that moment, so the log
+//! grows until the backstop, where the writer's own checkpoint finds little left to copy and its
+//! next batch starts the log over. The backstop also bounds the log if this thread falls behind
+//! or cannot open its connection.
 
 use std::{
     sync::mpsc::{self, Receiver, SyncSender},
@@ -26,7 +31,7 @@ use super::conn::Options;
 pub(super) const EVERY: Duration = Duration::from_millis(25);
 
 /// Log pages (4 KiB each) past which the committing writer checkpoints itself, as SQLite does by
-/// default at 1,000: if it ever comes to that, most pages are already copied.
+/// default at 1,000; by then this thread has copied nearly all of them.
 pub(super) const BACKSTOP_PAGES: u32 = 10_000;
 
 /// The writer's end: tells the checkpointer that a commit left pages in the log. The thread ends
