@@ -93,11 +93,9 @@ fn run(options: &Options, commits: &Receiver<()>) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use futures_util::FutureExt;
 
-    use crate::store::{conn::Read, principals::PrincipalCache, query::query, sqlite::Sqlite};
+    use crate::store::{conn::Read, query::query, sqlite::tests::open};
 
     /// Rows of `login_failures` in the database file alone: a copy of it without its log. A copy
     /// taken while a checkpoint writes may be torn; that counts as none yet.
@@ -115,14 +113,7 @@ mod tests {
     async fn commits_reach_the_database_file_long_before_the_log_is_full() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("kairos.db");
-        let sqlite = Sqlite::open(
-            &path,
-            2,
-            Arc::new(PrincipalCache::new(true)),
-            Arc::new(tokio::sync::Notify::new()),
-        )
-        .await
-        .expect("open");
+        let sqlite = open(&path).await;
         let writes = (0..50).map(|n| {
             sqlite.write(move |w| {
                 w.execute(

@@ -16,7 +16,8 @@ use crate::{
     },
 };
 
-async fn open(path: &Path) -> Sqlite {
+/// The store on a new file, as the server opens it (two readers).
+pub(super) async fn open(path: &Path) -> Sqlite {
     Sqlite::open(
         path,
         2,
