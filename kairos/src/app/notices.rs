@@ -1,5 +1,6 @@
-//! What events make, with no I/O: who is told what (the contract's list), as messages ready to
-//! queue, and which reminders each booking should have pending.
+//! What events make, with no I/O: who is told what (the contract's list, and those still waiting
+//! when a list ends), as messages ready to queue, and which reminders each booking should have
+//! pending.
 
 use std::collections::HashMap;
 
@@ -9,11 +10,11 @@ use uuid::Uuid;
 use crate::{
     domain::{
         booking::{Booking, BookingStatus, TimeRange},
-        event::{BookingSource, Event, EventType},
+        event::{BookingSource, EndedEntry, Event, EventType},
         id::new_id,
         notice::{
-            Audience, Letter, Notice, NoticeKind, WebhookNotice, event_message_id, reminder_due,
-            webhook_disabled_message_id,
+            Audience, Letter, Notice, NoticeKind, WaitlistNotice, WebhookNotice, event_message_id,
+            reminder_due, webhook_disabled_message_id,
         },
         service::Service,
         user::User,
@@ -60,6 +61,11 @@ pub(super) fn consequences(events: &[Event], named: &Named, host: &str) -> Conse
     // Each booking's latest change in the batch: its reminders are planned once, from it.
     let mut changed: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     for event in events {
+        if let Some(ended) = event.ended_entry() {
+            made.messages
+                .extend(waitlist_ended_message(event.id, ended, &named.users, host));
+            continue;
+        }
         let Some((booking, extras)) = event.booking() else {
             continue;
         };
@@ -187,6 +193,35 @@ pub(super) fn notice_message(
         subject: notice.subject(),
         message_id,
         content,
+    })
+}
+
+/// The mail telling someone still waiting that the session's list ended, unless they asked for
+/// no mail.
+fn waitlist_ended_message(
+    event_id: Uuid,
+    ended: EndedEntry,
+    users: &HashMap<Uuid, User>,
+    host: &str,
+) -> Option<NewMessage> {
+    let waiter = users.get(&ended.entry.user_id)?;
+    if !waiter.email_notifications {
+        return None;
+    }
+    let letter = Letter::WaitlistEnded(WaitlistNotice {
+        to: waiter.email.clone(),
+        ended,
+    });
+    Some(NewMessage {
+        id: new_id(),
+        event_id: Some(event_id),
+        booking_id: None,
+        kind: "waitlist_ended",
+        user_id: waiter.id,
+        recipient: waiter.email.clone(),
+        subject: letter.subject(),
+        message_id: event_message_id(event_id, Audience::Customer, host),
+        content: serde_json::to_string(&letter).ok()?,
     })
 }
 

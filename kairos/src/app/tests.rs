@@ -326,4 +326,18 @@ async fn housekeeping_ends_the_lists_of_sessions_closed_for_booking() {
     assert!(shown.items.is_empty());
     w.app.housekeeping().await.expect("sweep");
     assert_eq!(entries().await, 0, "ended");
+    // The one still waiting is told why, with the place they had.
+    let ended = || crate::store::query("SELECT data FROM events WHERE type = 'waitlist.ended'");
+    let told: Vec<(String,)> = w
+        .app
+        .store
+        .read(move |r| Box::pin(async move { crate::store::Read::fetch_all(r, ended()).await }))
+        .await
+        .expect("events");
+    assert_eq!(told.len(), 1);
+    let data: serde_json::Value = serde_json::from_str(&told[0].0).expect("JSON");
+    assert_eq!(data["userId"], serde_json::json!(cid.id()));
+    assert_eq!(data["sessionId"], serde_json::json!(session));
+    assert_eq!(data["position"], 1);
+    assert_eq!(data["reason"], "booking_closed");
 }

@@ -12,6 +12,7 @@ use super::{
     id::new_id,
     service::Service,
     session::Session,
+    waitlist::{ListEnd, WaitlistEntry},
 };
 
 /// What happened, named as webhooks and the outbox show it.
@@ -33,10 +34,12 @@ pub enum EventType {
     ServicePublished,
     #[serde(rename = "service.archived")]
     ServiceArchived,
+    #[serde(rename = "waitlist.ended")]
+    WaitlistEnded,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 9] = [
         EventType::BookingCreated,
         EventType::BookingMoved,
         EventType::BookingCancelled,
@@ -45,6 +48,7 @@ impl EventType {
         EventType::SessionCancelled,
         EventType::ServicePublished,
         EventType::ServiceArchived,
+        EventType::WaitlistEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl EventType {
             EventType::SessionCancelled => "session.cancelled",
             EventType::ServicePublished => "service.published",
             EventType::ServiceArchived => "service.archived",
+            EventType::WaitlistEnded => "waitlist.ended",
         }
     }
 
@@ -122,12 +127,28 @@ struct BookingData<'a> {
     extras: BookingExtras,
 }
 
+/// A `waitlist.ended` event's data: the entry as the API showed it (its `position` when the list
+/// ended), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedEntry {
+    #[serde(flatten)]
+    pub entry: WaitlistEntry,
+    pub reason: ListEnd,
+}
+
 impl Event {
     /// A booking event's booking and extras, read back from its data.
     pub fn booking(&self) -> Option<(Booking, BookingExtras)> {
         let booking = serde_json::from_str(&self.data).ok()?;
         let extras = serde_json::from_str(&self.data).ok()?;
         Some((booking, extras))
+    }
+
+    /// A `waitlist.ended` event's entry and reason, read back from its data.
+    pub fn ended_entry(&self) -> Option<EndedEntry> {
+        (self.kind == EventType::WaitlistEnded)
+            .then(|| serde_json::from_str(&self.data).ok())
+            .flatten()
     }
 }
 
@@ -224,6 +245,20 @@ impl Event {
             ..Subject::default()
         };
         Self::new(kind, at, to_json(service), subject)
+    }
+}
+
+impl Event {
+    /// `waitlist.ended`: the session's list ended with this person still on it.
+    pub fn waitlist_ended(ended: &EndedEntry, provider_id: Uuid, at: DateTime<Utc>) -> Self {
+        let entry = &ended.entry;
+        let subject = Subject {
+            service_id: Some(entry.service_id),
+            provider_id: Some(provider_id),
+            customer_id: Some(entry.user_id),
+            ..Subject::default()
+        };
+        Self::new(EventType::WaitlistEnded, at, to_json(ended), subject)
     }
 }
 

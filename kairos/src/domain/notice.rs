@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     booking::{Booking, CancelledBy, TimeRange},
-    event::{BookingSource, EventType},
+    event::{BookingSource, EndedEntry, EventType},
     local_time::when,
 };
 
@@ -138,14 +138,15 @@ pub fn event_message_id(event_id: Uuid, audience: Audience, host: &str) -> Strin
     format!("<event-{}.{side}@{host}>", event_id.simple())
 }
 
-/// What a message says: a notice about a booking, or word that Kairos turned a webhook off.
-/// Kept as JSON with the message; the two shapes share no required field, so each reads back as
-/// what it was.
+/// What a message says: a notice about a booking, word that Kairos turned a webhook off, or that
+/// a waitlist ended. Kept as JSON with the message; no two shapes share a required field, so
+/// each reads back as what it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Letter {
     Booking(Box<Notice>),
     WebhookDisabled(WebhookNotice),
+    WaitlistEnded(WaitlistNotice),
 }
 
 impl Letter {
@@ -153,7 +154,31 @@ impl Letter {
         match self {
             Letter::Booking(notice) => notice.subject(),
             Letter::WebhookDisabled(notice) => format!("Webhook turned off: {}", notice.url),
+            Letter::WaitlistEnded(notice) => {
+                format!(
+                    "Waitlist ended: {}, {}",
+                    notice.ended.entry.service_name,
+                    notice.when()
+                )
+            }
         }
+    }
+}
+
+/// Someone was still waiting when a session's list ended: what the mail telling them says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistNotice {
+    /// The recipient's address.
+    pub to: String,
+    pub ended: EndedEntry,
+}
+
+impl WaitlistNotice {
+    /// When the session was to be, in the service's time zone.
+    pub fn when(&self) -> String {
+        let entry = &self.ended.entry;
+        when(entry.starts_at, entry.ends_at, &entry.time_zone)
     }
 }
 

@@ -1,13 +1,15 @@
 //! The waitlist: someone's place in the queue for a full session.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::refusal::Refusal;
+
 /// Someone waiting for a place in a full session. When a place frees up, the first in line who
 /// is free at that time gets a Pending booking at once, and the entry is gone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitlistEntry {
     pub id: Uuid,
@@ -24,4 +26,38 @@ pub struct WaitlistEntry {
     pub ends_at: DateTime<Utc>,
     /// The service's IANA time zone.
     pub time_zone: String,
+}
+
+/// Why a session's list ended with people still on it. Each of them hears of it
+/// (`waitlist.ended`, and a mail), instead of finding their place gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListEnd {
+    /// The session was cancelled, or its service withdrawn.
+    SessionCancelled,
+    /// The provider turned the service's waitlist off.
+    WaitlistClosed,
+    /// Booking closed (the session started, or it is inside the booking notice) before a place
+    /// came free.
+    BookingClosed,
+}
+
+impl ListEnd {
+    /// Why a list ends when its session is no longer open for booking (see
+    /// [`super::booking::Bookable::check_open`]).
+    pub fn of_closed(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::SessionCancelled | Refusal::ServiceNotPublished => ListEnd::SessionCancelled,
+            _ => ListEnd::BookingClosed,
+        }
+    }
+
+    /// What the mail says happened, after "The waitlist for ... has ended: ".
+    pub fn in_words(self) -> &'static str {
+        match self {
+            ListEnd::SessionCancelled => "the session was cancelled",
+            ListEnd::WaitlistClosed => "the provider closed its waitlist",
+            ListEnd::BookingClosed => "booking closed before a place came free",
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::{
         booking::{Booking, TimeRange},
         calendar::{CalendarEvent, Method, render_invitation},
         local_time::when,
-        notice::{Audience, Letter, Notice, NoticeKind, WebhookNotice},
+        notice::{Audience, Letter, Notice, NoticeKind, WaitlistNotice, WebhookNotice},
     },
 };
 
@@ -131,6 +131,27 @@ struct WebhookHtml<'a> {
     link: String,
 }
 
+/// What both templates of the waitlist mail show.
+struct Waited {
+    service_name: String,
+    when: String,
+    reason: &'static str,
+    position: i64,
+    link: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/waitlist_ended.txt")]
+struct WaitlistText<'a> {
+    view: &'a Waited,
+}
+
+#[derive(Template)]
+#[template(path = "mail/waitlist_ended.html")]
+struct WaitlistHtml<'a> {
+    view: &'a Waited,
+}
+
 fn unwritable(what: &str, err: &dyn std::fmt::Display) -> Unwritable {
     Unwritable(format!("{what}: {err}"))
 }
@@ -144,6 +165,7 @@ pub fn compose(message: &Outgoing, letterhead: &Letterhead) -> Result<Message, U
     let parts = match &message.letter {
         Letter::Booking(notice) => booking_parts(notice, letterhead)?,
         Letter::WebhookDisabled(notice) => webhook_parts(notice, letterhead)?,
+        Letter::WaitlistEnded(notice) => waitlist_parts(notice, letterhead)?,
     };
     Message::builder()
         .from(letterhead.from.clone())
@@ -177,6 +199,30 @@ fn webhook_parts(notice: &WebhookNotice, letterhead: &Letterhead) -> Result<Mult
     }
     .render()
     .map_err(|e| unwritable("the HTML part", &e))?;
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .singlepart(SinglePart::html(html)))
+}
+
+/// A waitlist's end, as text and HTML: no calendar part, since nothing was booked.
+fn waitlist_parts(
+    notice: &WaitlistNotice,
+    letterhead: &Letterhead,
+) -> Result<MultiPart, Unwritable> {
+    let entry = &notice.ended.entry;
+    let view = Waited {
+        service_name: entry.service_name.clone(),
+        when: notice.when(),
+        reason: notice.ended.reason.in_words(),
+        position: entry.position,
+        link: format!("{}/services/{}", letterhead.public_url, entry.service_id),
+    };
+    let text = WaitlistText { view: &view }
+        .render()
+        .map_err(|e| unwritable("the text part", &e))?;
+    let html = WaitlistHtml { view: &view }
+        .render()
+        .map_err(|e| unwritable("the HTML part", &e))?;
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
         .singlepart(SinglePart::html(html)))

@@ -13,6 +13,7 @@ use super::{
 use crate::domain::{
     event::{BookingSource, Event},
     session::MAX_SESSION_HOURS,
+    waitlist::ListEnd,
 };
 
 /// Gives the session's free places to those waiting, first come first served, passing over
@@ -27,8 +28,11 @@ pub(super) async fn fill(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let spot = spot(w, session_id).await?;
-    if !spot.waitlist_enabled || spot.target.bookable()?.check_open(now).is_err() {
-        return end(w, session_id).await;
+    if !spot.waitlist_enabled {
+        return end(w, session_id, ListEnd::WaitlistClosed, now).await;
+    }
+    if let Err(closed) = spot.target.bookable()?.check_open(now) {
+        return end(w, session_id, ListEnd::of_closed(&closed), now).await;
     }
     let free = spot.capacity - spot.booked;
     if free <= 0 {

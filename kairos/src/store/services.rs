@@ -15,6 +15,7 @@ use crate::domain::{
     refusal::Refusal,
     service::{Service, ServiceCounts, ServiceSpec, ServiceStatus},
     session::Session,
+    waitlist::ListEnd,
 };
 
 /// What withdrawing a service did.
@@ -245,7 +246,7 @@ pub async fn update(
         Some(row) => {
             let service = row.value()?;
             if !service.waitlist_enabled {
-                super::waitlist::end_of_service(w, id).await?;
+                super::waitlist::end_of_service(w, id, ListEnd::WaitlistClosed, now).await?;
             }
             Ok(service)
         }
@@ -272,7 +273,7 @@ pub async fn withdraw(
         .fetch_one(query("SELECT COUNT(*) FROM bookings WHERE service_id = $1").bind(id))
         .await?;
     if bookings == 0 {
-        super::waitlist::end_of_service(w, id).await?;
+        super::waitlist::end_of_service(w, id, ListEnd::SessionCancelled, now).await?;
         w.execute(query("DELETE FROM availability_rules WHERE service_id = $1").bind(id))
             .await?;
         w.execute(query("DELETE FROM subscriptions WHERE service_id = $1").bind(id))

@@ -15,6 +15,7 @@ use crate::domain::{
     refusal::Refusal,
     service::ServiceStatus,
     session::{Session, SessionStatus},
+    waitlist::ListEnd,
 };
 
 #[derive(Debug, Clone)]
@@ -311,7 +312,7 @@ pub async fn cancel(
         )
         .await?;
     release_seats(w, &freed, now).await?;
-    super::waitlist::end(w, id).await?;
+    super::waitlist::end(w, id, ListEnd::SessionCancelled, now).await?;
     let session = by_id(w, id)
         .await?
         .ok_or_else(|| StoreError::missing(format!("session {id}, just cancelled")))?;

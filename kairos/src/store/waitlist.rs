@@ -13,13 +13,14 @@ use uuid::Uuid;
 use super::{
     Constraint, Read, StoreError, Writer,
     bookings::{self, Place, Target, place_columns, target_columns},
-    on_violation, query, record,
+    events, on_violation, query, record,
 };
 use crate::domain::{
     booking::check_bookable,
+    event::{EndedEntry, Event},
     page::{Page, TimeCursor, time_cursor},
     refusal::Refusal,
-    waitlist::WaitlistEntry,
+    waitlist::{ListEnd, WaitlistEntry},
 };
 
 #[derive(Debug, Clone)]
@@ -105,13 +106,20 @@ pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreE
         .map(EntryRow::entry)
 }
 
-/// An entry with its position (counted, never stored) and what it waits for.
+/// An entry with its position (counted, never stored, unless `$position` says how) and what it
+/// waits for.
 macro_rules! entry_select {
     () => {
+        entry_select!(
+            "(SELECT COUNT(*) FROM waitlist_entries o \
+              WHERE o.session_id = e.session_id AND o.seq <= e.seq)"
+        )
+    };
+    ($position:literal) => {
         concat!(
-            "SELECT e.id, e.user_id, e.session_id, e.created_at, \
-             (SELECT COUNT(*) FROM waitlist_entries o \
-              WHERE o.session_id = e.session_id AND o.seq <= e.seq) AS position, ",
+            "SELECT e.id, e.user_id, e.session_id, e.created_at, ",
+            $position,
+            " AS position, ",
             target_columns!(),
             ", ",
             place_columns!(),
@@ -251,34 +259,67 @@ pub(super) async fn forget_booked(
     Ok(())
 }
 
-/// Ends a session's list: no one waits any more.
-pub(super) async fn end(w: &mut Writer, session_id: Uuid) -> Result<(), StoreError> {
+/// Ends a session's list: no one waits any more, and each of those who did hears why
+/// (`waitlist.ended`, with their entry as it stood).
+pub(super) async fn end(
+    w: &mut Writer,
+    session_id: Uuid,
+    why: ListEnd,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // The session's row first (the lock order above), so no one joins between the read and
+    // the delete without being told.
     w.execute(
         query("UPDATE sessions SET waiting = 0 WHERE id = $1 AND waiting > 0").bind(session_id),
     )
     .await?;
+    // In line order, so each one's position is its place in this list (counting it per entry
+    // would read the list once per entry).
+    let rows: Vec<EntryRow> = w
+        .fetch_all(
+            query(concat!(
+                entry_select!("CAST(0 AS BIGINT)"),
+                " WHERE e.session_id = $1 ORDER BY e.seq"
+            ))
+            .bind(session_id),
+        )
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
     w.execute(query("DELETE FROM waitlist_entries WHERE session_id = $1").bind(session_id))
         .await?;
+    for (place, row) in (1..).zip(rows) {
+        let provider_id = row.target.provider_id;
+        let ended = EndedEntry {
+            entry: WaitlistEntry {
+                position: place,
+                ..row.entry()
+            },
+            reason: why,
+        };
+        events::record(w, Event::waitlist_ended(&ended, provider_id, now));
+    }
     Ok(())
 }
 
-/// Ends the lists of a service's sessions (its waitlist was turned off). The entries go by
-/// session, on the list's own index: no index has them by service, and looking for them that
-/// way read every entry of every list while SQLite's one writer waited.
-pub(super) async fn end_of_service(w: &mut Writer, service_id: Uuid) -> Result<(), StoreError> {
-    w.execute(
-        query(
-            "DELETE FROM waitlist_entries WHERE session_id IN \
-             (SELECT id FROM sessions WHERE service_id = $1)",
+/// Ends the lists of a service's sessions (its waitlist was turned off, or it is withdrawn),
+/// session by session on the list's own index: no index has entries by service, and looking
+/// for them that way read every entry of every list while SQLite's one writer waited.
+pub(super) async fn end_of_service(
+    w: &mut Writer,
+    service_id: Uuid,
+    why: ListEnd,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let waited_for: Vec<(Uuid,)> = w
+        .fetch_all(
+            query("SELECT id FROM sessions WHERE service_id = $1 AND waiting > 0").bind(service_id),
         )
-        .bind(service_id),
-    )
-    .await?;
-    w.execute(
-        query("UPDATE sessions SET waiting = 0 WHERE service_id = $1 AND waiting > 0")
-            .bind(service_id),
-    )
-    .await?;
+        .await?;
+    for (session_id,) in waited_for {
+        end(w, session_id, why, now).await?;
+    }
     Ok(())
 }
 
@@ -297,8 +338,8 @@ pub async fn end_closed(w: &mut Writer, now: DateTime<Utc>) -> Result<u64, Store
         .collect();
     let mut ended = 0;
     for (session_id, target) in waited_for {
-        if target.bookable()?.check_open(now).is_err() {
-            end(w, session_id).await?;
+        if let Err(closed) = target.bookable()?.check_open(now) {
+            end(w, session_id, ListEnd::of_closed(&closed), now).await?;
             ended += 1;
         }
     }

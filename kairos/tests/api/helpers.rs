@@ -58,3 +58,14 @@ pub fn parse_calendar(text: &str) -> (Props, Vec<Props>) {
         .collect();
     (props(calendar.properties), events)
 }
+
+/// HTML text with the entities a template escapes (`<`, `>`, `&`, as names or numbers) read
+/// back, to check that escaped text still says what it should.
+pub fn unescaped(html: &str) -> String {
+    [("&#60;", "<"), ("&lt;", "<"), ("&#62;", ">"), ("&gt;", ">")]
+        .into_iter()
+        .chain([("&#38;", "&"), ("&amp;", "&")])
+        .fold(html.to_owned(), |text, (entity, character)| {
+            text.replace(entity, character)
+        })
+}

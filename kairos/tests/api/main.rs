@@ -45,6 +45,7 @@ mod services;
 mod sessions;
 mod tokens;
 mod waitlist;
+mod waitlist_endings;
 mod waitlist_pages;
 mod waitlist_races;
 mod waitlist_rules;

@@ -79,6 +79,18 @@ pub async fn session_seen(
         .expect("the session is listed")
 }
 
+/// The provider turns the service's waitlist off.
+pub async fn turn_waitlist_off(app: &TestApp, provider: &Login, service: &Value) {
+    app.as_user(provider)
+        .patch(
+            &format!("/api/user/{}/services/{}", provider.id, id_of(service)),
+            &json!({ "waitlistEnabled": false }),
+        )
+        .await
+        .ok_json::<Value>(StatusCode::OK)
+        .await;
+}
+
 /// The provider changes the session's capacity.
 pub async fn set_capacity(
     app: &TestApp,
@@ -299,4 +311,10 @@ async fn no_promotion_once_booking_has_closed_and_the_list_ends(app: TestApp) {
         )
         .await;
     assert_eq!(rows, 0, "the list ended");
+    let told = app.mail.expect_mails_to(&b.email, 1).await;
+    let text = told[0].text();
+    assert!(
+        text.contains("has ended: booking closed before a place came free."),
+        "B is told why: {text}"
+    );
 }

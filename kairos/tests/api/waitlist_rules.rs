@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{Answer, Class, TestApp, id_of, on_both_backends, session_path},
-    waitlist::{cancel, entries, join, joined, live_bookings, position, session_seen},
+    waitlist::{
+        cancel, entries, join, joined, live_bookings, position, session_seen, turn_waitlist_off,
+    },
 };
 
 on_both_backends!(
@@ -46,14 +48,7 @@ async fn a_cancelled_session_or_a_waitlist_turned_off_ends_the_list(app: TestApp
     app.booked(&app.customer().await, &elsewhere.session).await;
     joined(&app, &b, &elsewhere.session).await;
 
-    app.as_user(&provider)
-        .patch(
-            &format!("/api/user/{}/services/{}", provider.id, id_of(&service)),
-            &json!({ "waitlistEnabled": false }),
-        )
-        .await
-        .ok_json::<Value>(StatusCode::OK)
-        .await;
+    turn_waitlist_off(&app, &provider, &service).await;
     assert_eq!(
         position(&app, &b, &other).await,
         None,
@@ -178,6 +173,12 @@ async fn a_withdrawn_service_ends_its_lists_and_promotes_no_one(app: TestApp) {
         )
         .await;
     assert_eq!(rows, 0, "the list ended");
+    let told = app.mail.expect_mails_to(&b.email, 1).await;
+    let text = told[0].text();
+    assert!(
+        text.contains("has ended: the session was cancelled."),
+        "B is told why: {text}"
+    );
 }
 
 /// A session from `from` to `to` hours from now with this many places.

@@ -50,7 +50,10 @@ use crate::{domain::FieldError, http::problem::Problem};
             makes none; a repeated one makes one, the first)."),
         (name = "waitlist", description = "Waiting for a place in a full session: a freed \
             place goes to the first in line in the transaction that frees it, as a Pending \
-            booking (`booking.created` with `source: \"waitlist\"`)."),
+            booking (`booking.created` with `source: \"waitlist\"`). A list that ends with \
+            people on it tells each of them: a `waitlist.ended` event (their entry with its \
+            last `position`, and a `reason`: `session_cancelled`, `waitlist_closed` or \
+            `booking_closed`) and a mail (kind `waitlist_ended`)."),
     )
 )]
 pub struct ApiDoc;

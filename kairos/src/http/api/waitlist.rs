@@ -14,7 +14,8 @@ pub fn router() -> OpenApiRouter<HttpState> {
 /// before anyone else can take it, and is e-mailed; someone who by then holds a live booking
 /// at an overlapping time is passed over and keeps their place. The list ends when the session
 /// can no longer be booked (it started, it is inside the booking notice, it or its service was
-/// withdrawn, or the service turned its waitlist off).
+/// withdrawn, or the service turned its waitlist off); whoever is still on it then gets a
+/// `waitlist.ended` event and a mail saying why.
 #[utoipa::path(
     post, path = "/api/user/{userID}/waitlist", tag = "waitlist",
     params(("userID" = uuid::Uuid, Path)),

@@ -29,8 +29,8 @@ pub struct NewWebhookBody {
     pub url: String,
     /// Event names (`booking.created`, `booking.moved`, `booking.cancelled`,
     /// `booking.completed`, `session.moved`, `session.cancelled`, `service.published`,
-    /// `service.archived`), or `["*"]` for every event.
-    #[schema(min_items = 1, max_items = 8, example = json!(["booking.created"]))]
+    /// `service.archived`, `waitlist.ended`), or `["*"]` for every event.
+    #[schema(min_items = 1, max_items = 9, example = json!(["booking.created"]))]
     pub events: Vec<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -42,7 +42,7 @@ pub struct NewWebhookBody {
 pub struct WebhookChangesBody {
     #[schema(max_length = 2000)]
     pub url: Option<String>,
-    #[schema(min_items = 1, max_items = 8)]
+    #[schema(min_items = 1, max_items = 9)]
     pub events: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
