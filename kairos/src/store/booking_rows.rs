@@ -51,15 +51,8 @@ impl Row for BookingRow {
     type Value = Booking;
 
     fn value(self) -> Result<Booking, StoreError> {
-        let status = BookingStatus::parse(&self.status)
-            .ok_or_else(|| super::corrupt(&format!("booking status `{}`", self.status)))?;
-        let cancelled_by = self
-            .cancelled_by
-            .map(|by| {
-                CancelledBy::parse(&by)
-                    .ok_or_else(|| super::corrupt(&format!("cancelled_by `{by}`")))
-            })
-            .transpose()?;
+        let status = status(&self.status)?;
+        let cancelled_by = cancelled_by(self.cancelled_by)?;
         Ok(Booking {
             id: self.id,
             user_id: self.user_id,
@@ -85,6 +78,19 @@ impl Row for BookingRow {
             sequence: self.sequence,
         })
     }
+}
+
+/// A booking's status as the database holds it.
+pub(super) fn status(raw: &str) -> Result<BookingStatus, StoreError> {
+    BookingStatus::parse(raw).ok_or_else(|| super::corrupt(&format!("booking status `{raw}`")))
+}
+
+/// Who cancelled a booking, as the database holds it.
+pub(super) fn cancelled_by(raw: Option<String>) -> Result<Option<CancelledBy>, StoreError> {
+    raw.map(|by| {
+        CancelledBy::parse(&by).ok_or_else(|| super::corrupt(&format!("cancelled_by `{by}`")))
+    })
+    .transpose()
 }
 
 const BY_ID: &str = concat!(booking_select!(), "WHERE b.id = $1");

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     Changed, Constraint, Read, StoreError, Writer,
-    booking_rows::{existing, reread, reread_all},
+    booking_rows::{self, existing, reread, reread_all},
     on_violation, query, record,
     services::release_seats,
 };
@@ -330,12 +330,14 @@ pub async fn cancel(
         check_cancellation_notice(target.starts_at, target.cancellation_notice_minutes, now)
             .map_err(StoreError::Refused)?;
     }
-    let freed: Vec<(Uuid, Uuid)> = w
-        .fetch_all(
+    let cancelled: Option<CancelledRow> = w
+        .fetch_optional(
             query(
                 "UPDATE bookings SET status = 'Cancelled', cancellation_reason = $2, \
                  cancelled_by = $3, sequence = sequence + 1, updated_at = $4 \
-                 WHERE id = $1 AND status = 'Pending' RETURNING id, session_id",
+                 WHERE id = $1 AND status = 'Pending' \
+                 RETURNING session_id, status, cancellation_reason, cancelled_by, sequence, \
+                 updated_at",
             )
             .bind(id)
             .bind(reason)
@@ -343,15 +345,44 @@ pub async fn cancel(
             .bind(now),
         )
         .await?;
-    // Nothing freed: a racing request changed it first; answer with what it is now.
-    let raced = freed.is_empty();
-    release_seats(w, &freed, now).await?;
-    let booking = reread(w, id).await?;
-    if raced && booking.status == BookingStatus::Completed {
-        return Err(StoreError::Refused(Refusal::BookingCompleted));
-    }
+    let Some(cancelled) = cancelled else {
+        // A racing request changed it first; answer with what it is now.
+        let booking = reread(w, id).await?;
+        if booking.status == BookingStatus::Completed {
+            return Err(StoreError::Refused(Refusal::BookingCompleted));
+        }
+        return Ok(Changed::no(booking));
+    };
+    release_seats(w, &[(id, cancelled.session_id)], now).await?;
     Ok(Changed {
-        value: booking,
-        changed: !raced,
+        value: cancelled.applied_to(booking)?,
+        changed: true,
     })
+}
+
+record! {
+    /// A booking's own fields as its cancellation left them, read from the statement itself:
+    /// reading the whole booking again (with its session and service, which a cancellation
+    /// does not change) was a second three-table read in every cancel.
+    struct CancelledRow {
+        session_id: Uuid,
+        status: String,
+        cancellation_reason: Option<String>,
+        cancelled_by: Option<String>,
+        sequence: i64,
+        updated_at: DateTime<Utc>,
+    }
+}
+
+impl CancelledRow {
+    fn applied_to(self, booking: Booking) -> Result<Booking, StoreError> {
+        Ok(Booking {
+            status: booking_rows::status(&self.status)?,
+            cancellation_reason: self.cancellation_reason,
+            cancelled_by: booking_rows::cancelled_by(self.cancelled_by)?,
+            sequence: self.sequence,
+            updated_at: self.updated_at,
+            ..booking
+        })
+    }
 }
