@@ -312,9 +312,11 @@ pub(super) async fn end_of_service(
     why: ListEnd,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // Sessions in id order, the lock order of every change to several sessions (`bookings.rs`).
     let waited_for: Vec<(Uuid,)> = w
         .fetch_all(
-            query("SELECT id FROM sessions WHERE service_id = $1 AND waiting > 0").bind(service_id),
+            query("SELECT id FROM sessions WHERE service_id = $1 AND waiting > 0 ORDER BY id")
+                .bind(service_id),
         )
         .await?;
     for (session_id,) in waited_for {
