@@ -205,24 +205,18 @@ fn waitlist_ended_message(
     host: &str,
 ) -> Option<NewMessage> {
     let waiter = users.get(&ended.entry.user_id)?;
-    if !waiter.email_notifications {
-        return None;
-    }
     let letter = Letter::WaitlistEnded(WaitlistNotice {
         to: waiter.email.clone(),
         ended,
     });
-    Some(NewMessage {
-        id: new_id(),
-        event_id: Some(event_id),
-        booking_id: None,
-        kind: "waitlist_ended",
-        user_id: waiter.id,
-        recipient: waiter.email.clone(),
-        subject: letter.subject(),
-        message_id: event_message_id(event_id, Audience::Customer, host),
-        content: serde_json::to_string(&letter).ok()?,
-    })
+    let message_id = event_message_id(event_id, Audience::Customer, host);
+    letter_message(
+        waiter,
+        "waitlist_ended",
+        &letter,
+        Some(event_id),
+        message_id,
+    )
 }
 
 /// The mail telling a webhook's owner that Kairos turned it off, unless they asked for no mail.
@@ -231,18 +225,29 @@ pub(super) fn webhook_disabled_message(
     notice: WebhookNotice,
     host: &str,
 ) -> Option<NewMessage> {
-    if !owner.email_notifications {
-        return None;
-    }
     let message_id = webhook_disabled_message_id(notice.webhook_id, notice.disabled_at, host);
     let letter = Letter::WebhookDisabled(notice);
+    letter_message(owner, "webhook_disabled", &letter, None, message_id)
+}
+
+/// A letter about no booking, as a message to `recipient`, unless they asked for no mail.
+fn letter_message(
+    recipient: &User,
+    kind: &'static str,
+    letter: &Letter,
+    event_id: Option<Uuid>,
+    message_id: String,
+) -> Option<NewMessage> {
+    if !recipient.email_notifications {
+        return None;
+    }
     Some(NewMessage {
         id: new_id(),
-        event_id: None,
+        event_id,
         booking_id: None,
-        kind: "webhook_disabled",
-        user_id: owner.id,
-        recipient: owner.email.clone(),
+        kind,
+        user_id: recipient.id,
+        recipient: recipient.email.clone(),
         subject: letter.subject(),
         message_id,
         content: serde_json::to_string(&letter).ok()?,

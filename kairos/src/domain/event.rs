@@ -246,9 +246,7 @@ impl Event {
         };
         Self::new(kind, at, to_json(service), subject)
     }
-}
 
-impl Event {
     /// `waitlist.ended`: the session's list ended with this person still on it.
     pub fn waitlist_ended(ended: &EndedEntry, provider_id: Uuid, at: DateTime<Utc>) -> Self {
         let entry = &ended.entry;

@@ -189,16 +189,19 @@ fn webhook_parts(notice: &WebhookNotice, letterhead: &Letterhead) -> Result<Mult
         url: &notice.url,
         since: since.clone(),
         link: link.clone(),
-    }
-    .render()
-    .map_err(|e| unwritable("the text part", &e))?;
+    };
     let html = WebhookHtml {
         url: &notice.url,
         since,
         link,
-    }
-    .render()
-    .map_err(|e| unwritable("the HTML part", &e))?;
+    };
+    alternative(&text, &html)
+}
+
+/// The plain-text and HTML parts of a mail, from its two templates.
+fn alternative(text: &impl Template, html: &impl Template) -> Result<MultiPart, Unwritable> {
+    let text = text.render().map_err(|e| unwritable("the text part", &e))?;
+    let html = html.render().map_err(|e| unwritable("the HTML part", &e))?;
     Ok(MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
         .singlepart(SinglePart::html(html)))
@@ -217,29 +220,13 @@ fn waitlist_parts(
         position: entry.position,
         link: format!("{}/services/{}", letterhead.public_url, entry.service_id),
     };
-    let text = WaitlistText { view: &view }
-        .render()
-        .map_err(|e| unwritable("the text part", &e))?;
-    let html = WaitlistHtml { view: &view }
-        .render()
-        .map_err(|e| unwritable("the HTML part", &e))?;
-    Ok(MultiPart::alternative()
-        .singlepart(SinglePart::plain(text))
-        .singlepart(SinglePart::html(html)))
+    alternative(&WaitlistText { view: &view }, &WaitlistHtml { view: &view })
 }
 
 /// A booking notice's text and HTML, and for the customer its calendar entry.
 fn booking_parts(notice: &Notice, letterhead: &Letterhead) -> Result<MultiPart, Unwritable> {
     let view = view(notice, letterhead);
-    let text = Text { view: &view }
-        .render()
-        .map_err(|e| unwritable("the text part", &e))?;
-    let html = Html { view: &view }
-        .render()
-        .map_err(|e| unwritable("the HTML part", &e))?;
-    let mut parts = MultiPart::alternative()
-        .singlepart(SinglePart::plain(text))
-        .singlepart(SinglePart::html(html));
+    let mut parts = alternative(&Text { view: &view }, &Html { view: &view })?;
     if notice.audience == Audience::Customer {
         let method = if notice.kind == NoticeKind::Cancelled {
             Method::Cancel

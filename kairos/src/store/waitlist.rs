@@ -273,12 +273,12 @@ pub(super) async fn end(
         query("UPDATE sessions SET waiting = 0 WHERE id = $1 AND waiting > 0").bind(session_id),
     )
     .await?;
-    // In line order, so each one's position is its place in this list (counting it per entry
-    // would read the list once per entry).
+    // Each one's position numbered along the list in one pass (counting it per entry, as a
+    // single entry's read does, would read the list once per entry).
     let rows: Vec<EntryRow> = w
         .fetch_all(
             query(concat!(
-                entry_select!("CAST(0 AS BIGINT)"),
+                entry_select!("ROW_NUMBER() OVER (ORDER BY e.seq)"),
                 " WHERE e.session_id = $1 ORDER BY e.seq"
             ))
             .bind(session_id),
@@ -289,13 +289,10 @@ pub(super) async fn end(
     }
     w.execute(query("DELETE FROM waitlist_entries WHERE session_id = $1").bind(session_id))
         .await?;
-    for (place, row) in (1..).zip(rows) {
+    for row in rows {
         let provider_id = row.target.provider_id;
         let ended = EndedEntry {
-            entry: WaitlistEntry {
-                position: place,
-                ..row.entry()
-            },
+            entry: row.entry(),
             reason: why,
         };
         events::record(w, Event::waitlist_ended(&ended, provider_id, now));
