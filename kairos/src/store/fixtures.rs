@@ -127,7 +127,7 @@ async fn load(w: &mut Writer, f: BulkBookings) -> Result<(), StoreError> {
         Dialect::Sqlite => {
             "WITH RECURSIVE series(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM series WHERE x + 1 < $1), \
              u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
-                   WHERE email_key LIKE 'bulk-%@bench.invalid'), \
+                   WHERE email_key LIKE 'bulk-%@bench.invalid' AND role = 'customer'), \
              s AS (SELECT id, starts_at, row_number() OVER (ORDER BY starts_at, id) - 1 AS n \
                    FROM sessions WHERE service_id = $2) \
              INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \
@@ -137,7 +137,7 @@ async fn load(w: &mut Writer, f: BulkBookings) -> Result<(), StoreError> {
         }
         Dialect::Postgres => {
             "WITH u AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users \
-                        WHERE email_key LIKE 'bulk-%@bench.invalid'), \
+                        WHERE email_key LIKE 'bulk-%@bench.invalid' AND role = 'customer'), \
                   s AS (SELECT id, starts_at, row_number() OVER (ORDER BY starts_at, id) - 1 AS n \
                         FROM sessions WHERE service_id = $2) \
              INSERT INTO bookings (id, user_id, service_id, provider_id, session_id, status, sequence, \

@@ -18,7 +18,8 @@ use crate::helpers::{Answer, PASSWORD, TestApp, on_both_backends};
 on_both_backends!(a_bulk_load_makes_bookings_the_api_serves);
 
 async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
-    let provider = app.user_with_role("provider").await;
+    // Named as the benchmark names its own, so the load must tell it from the customers.
+    let provider = named_provider(&app, "bulk-provider@bench.invalid").await;
     let service = app.published_service(&provider, json!({})).await;
     let service_id = service["id"].as_str().unwrap().parse().unwrap();
     let hash = PasswordHasher::new(1)
@@ -47,8 +48,14 @@ async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
     assert_eq!(app.db.count(query(bookings)).await, 100);
     let sessions = "SELECT COUNT(*) FROM sessions WHERE booked = 10 AND capacity = 10";
     assert_eq!(app.db.count(query(sessions)).await, 10);
-    let users = "SELECT COUNT(*) FROM users WHERE email LIKE 'bulk-%@bench.invalid'";
+    let users = "SELECT COUNT(*) FROM users WHERE email LIKE 'bulk-%@bench.invalid' \
+                 AND role = 'customer'";
     assert_eq!(app.db.count(query(users)).await, 20);
+    // Every loaded customer holds five of them, and no one else holds any.
+    let holders = "SELECT COUNT(*) FROM (SELECT b.user_id FROM bookings b \
+                   JOIN users u ON u.id = b.user_id WHERE u.role = 'customer' \
+                   GROUP BY b.user_id HAVING COUNT(*) = 5) AS held";
+    assert_eq!(app.db.count(query(holders)).await, 20);
 
     // A loaded customer logs in with the password and sees their five bookings.
     let customer = app.login("bulk-7@bench.invalid", PASSWORD).await;
@@ -74,4 +81,19 @@ async fn a_bulk_load_makes_bookings_the_api_serves(app: TestApp) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+/// A provider the admin creates with this address.
+async fn named_provider(app: &TestApp, email: &str) -> kairos_testkit::Login {
+    let admin = app.admin().await;
+    let body = json!({ "email": email, "password": PASSWORD, "role": "provider" });
+    let response = app
+        .post(
+            &format!("/api/user/{}/create", admin.id),
+            &admin.token,
+            &body,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "create {email}");
+    app.login(email, PASSWORD).await
 }
