@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request, body::Bytes, header};
+use hyper::{HeaderMap, Method, Request, body::Bytes, header};
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
@@ -39,6 +39,42 @@ impl Http {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Result<(u16, Bytes)> {
+        let (status, _, bytes) = self.exchange(method, path, token, body).await?;
+        Ok((status, bytes))
+    }
+
+    /// Every item of a paged list: its first page at `path`, then each page its `Link: <...>;
+    /// rel="next"` header names, failing unless every page answers 200.
+    pub async fn pages(&self, path: &str, token: &str) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(path) = next.take() {
+            let (status, headers, bytes) =
+                self.exchange(Method::GET, &path, Some(token), None).await?;
+            anyhow::ensure!(
+                status == 200,
+                "GET {path}: {status} {}",
+                String::from_utf8_lossy(&bytes)
+            );
+            match serde_json::from_slice(&bytes)? {
+                Value::Array(page) => items.extend(page),
+                other => anyhow::bail!("GET {path}: not a list: {other}"),
+            }
+            next = headers
+                .get(header::LINK)
+                .and_then(|link| link.to_str().ok())
+                .and_then(next_page);
+        }
+        Ok(items)
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(u16, HeaderMap, Bytes)> {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -58,13 +94,13 @@ impl Http {
             .await
             .context("sending a request")?;
         let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
+        let (parts, body) = response.into_parts();
+        let bytes = body
             .collect()
             .await
             .context("reading a response")?
             .to_bytes();
-        Ok((status, bytes))
+        Ok((status, parts.headers, bytes))
     }
 
     /// Sends and parses JSON, failing unless the status is the one expected.
@@ -86,5 +122,31 @@ impl Http {
             return Ok(Value::Null);
         }
         Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// The target of a `Link` header's `rel="next"` entry (the server sends one, path-relative).
+fn next_page(link: &str) -> Option<String> {
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.trim().split_once(';')?;
+        let next = params.split(';').any(|p| p.trim() == "rel=\"next\"");
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        next.then(|| target.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_page;
+
+    #[test]
+    fn next_page_is_read_from_the_link_header() {
+        let link = "</api/user/1/bookings?limit=200&cursor=abc>; rel=\"next\"";
+        assert_eq!(
+            next_page(link).as_deref(),
+            Some("/api/user/1/bookings?limit=200&cursor=abc")
+        );
+        assert_eq!(next_page("</a>; rel=\"prev\""), None);
+        assert_eq!(next_page(""), None);
     }
 }
