@@ -1,7 +1,9 @@
 //! `waitlist`: booking and cancelling with long waitlists beside the same run with empty ones.
 //! Each size gets a fresh server whose database holds full sessions (bulk-loaded), each with
 //! that many customers waiting; the clients book other sessions that have room, then cancel
-//! their places in the full ones, so with a list every cancel promotes the next in line.
+//! their places in half of the full ones, so with a list every cancel promotes the next in
+//! line. In the other half a place changes hands: with a list that is one cancel (the list
+//! fills the place), without one a cancel and then another customer's booking of that place.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use anyhow::{Context, Result};
 use hyper::Method;
 use kairos::store::fixtures::bulk_waitlists;
 use kairos_testkit::Data;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
     BenchArgs,
@@ -20,8 +22,11 @@ use super::{
     scenarios::book,
 };
 
-/// Full sessions each client holds a place in, and cancels in turn.
+/// Full sessions each phase has, in each of which every client holds a place.
 const FULL_SESSIONS: u64 = 200;
+
+/// The phases measured for each list length, in the order they run.
+const PHASES: [&str; 3] = ["book", "cancel", "turnover"];
 
 /// The runs for each list length in `sizes`, then the ratios of the longest to none.
 pub async fn waitlist(args: &BenchArgs, sizes: &[u64]) -> Result<Vec<Outcome>> {
@@ -33,23 +38,26 @@ pub async fn waitlist(args: &BenchArgs, sizes: &[u64]) -> Result<Vec<Outcome>> {
         && sizes.len() > 1
     {
         println!("\nwaitlist: throughput with {last} waiting over {first} waiting:");
-        for kind in ["book", "cancel"] {
+        for phase in PHASES {
             let rate = |size: u64| {
                 outcomes
                     .iter()
-                    .find(|o| o.name == name(kind, size))
+                    .find(|o| o.name == name(phase, size))
                     .map(Outcome::rate)
             };
             if let (Some(empty), Some(long)) = (rate(first), rate(last)) {
-                println!("  {kind}: {long:.0}/s / {empty:.0}/s = {:.3}", long / empty);
+                println!(
+                    "  {phase}: {long:.0}/s / {empty:.0}/s = {:.3}",
+                    long / empty
+                );
             }
         }
     }
     Ok(outcomes)
 }
 
-fn name(kind: &str, size: u64) -> String {
-    format!("waitlist: {kind}, {size} waiting on each full session")
+fn name(phase: &str, size: u64) -> String {
+    format!("waitlist: {phase}, {size} waiting on each full session")
 }
 
 async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
@@ -59,7 +67,7 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
         store,
         password_hash,
         service_id,
-    } = load(&data, FULL_SESSIONS * clients, clients, clients).await?;
+    } = load(&data, 2 * FULL_SESSIONS * clients, clients, clients).await?;
     if size > 0 {
         let now = kairos::domain::clock::truncate_to_micros(chrono::Utc::now());
         bulk_waitlists(&store, service_id, size, password_hash, now)
@@ -76,35 +84,76 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let http = world.http.clone();
     let (mut booking, _) = book(&world, args, &name("book", size), args.duration()).await;
     booking.server_rss_mb = server.rss_mb();
-    let mut cancelling = cancel_full(&http, args, size).await?;
+    let (cancel_half, turnover_half) = holders(&http, args).await?;
+    let mut cancelling = cancel_full(&http, args, size, cancel_half).await?;
     cancelling.server_rss_mb = server.rss_mb();
+    // Without a list, another customer takes each freed place: the world's customers hold
+    // nothing in the full sessions, and worker `i`'s taker books only the places worker `i`
+    // frees, each session once.
+    let takers = (size == 0).then(|| world.customers.clone());
+    let mut turnover = change_hands(&http, args, size, turnover_half, takers).await?;
+    turnover.server_rss_mb = server.rss_mb();
     server.stop()?;
     drop(data);
-    Ok(vec![booking, cancelling])
+    Ok(vec![booking, cancelling, turnover])
 }
 
-/// The bulk customers cancel their places in the full sessions, each from its own first one.
-async fn cancel_full(http: &Http, args: &BenchArgs, size: u64) -> Result<Outcome> {
-    let mut holders: Vec<(Login, Vec<String>)> = Vec::new();
+/// A place a bulk customer holds in a full session.
+struct Held {
+    booking_id: String,
+    session_id: String,
+}
+
+/// Each client's login and the places it holds, soonest first, split in two: those it
+/// cancels and those it passes on. Each client starts at its own session in either half, as
+/// cancellations arrive spread over a provider's sessions, not all in one at once.
+async fn holders(
+    http: &Http,
+    args: &BenchArgs,
+) -> Result<(Vec<(Login, Vec<Held>)>, Vec<(Login, Vec<Held>)>)> {
+    let (mut cancel, mut turnover) = (Vec::new(), Vec::new());
     for n in 0..args.clients {
         let email = format!("bulk-{n}@bench.invalid");
         let login = fixtures::login(http, &email, fixtures::PASSWORD).await?;
         let path = format!("/api/user/{}/bookings?as=customer&limit=200", login.id);
-        let page = http
-            .expect(Method::GET, &path, Some(&login.token), None, 200)
-            .await?;
-        let mut ids: Vec<String> = page
-            .as_array()
-            .context("a list of bookings")?
+        let mut held: Vec<Held> = http
+            .pages(&path, &login.token)
+            .await?
             .iter()
-            .filter_map(|b| b["id"].as_str().map(str::to_owned))
-            .collect();
-        // Each client starts at its own session, as cancellations arrive spread over a
-        // provider's sessions, not all in one at once.
-        let start = (n * ids.len()) / args.clients.max(1);
-        ids.rotate_left(start);
-        holders.push((login, ids));
+            .map(held)
+            .collect::<Result<_>>()?;
+        let mut second = held.split_off(held.len() / 2);
+        let mut first = held;
+        for half in [&mut first, &mut second] {
+            let start = (n * half.len()) / args.clients.max(1);
+            half.rotate_left(start);
+        }
+        cancel.push((login.clone(), first));
+        turnover.push((login, second));
     }
+    Ok((cancel, turnover))
+}
+
+fn held(booking: &Value) -> Result<Held> {
+    let text = |key: &str| {
+        booking[key]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("a booking's {key}"))
+    };
+    Ok(Held {
+        booking_id: text("id")?,
+        session_id: text("sessionId")?,
+    })
+}
+
+/// The bulk customers cancel their places in the first half of the full sessions.
+async fn cancel_full(
+    http: &Http,
+    args: &BenchArgs,
+    size: u64,
+    holders: Vec<(Login, Vec<Held>)>,
+) -> Result<Outcome> {
     let (http, holders) = (http.clone(), Arc::new(holders));
     let mut outcome = closed_loop(
         &name("cancel", size),
@@ -113,11 +162,52 @@ async fn cancel_full(http: &Http, args: &BenchArgs, size: u64) -> Result<Outcome
         move |worker, n| {
             let (http, holders) = (http.clone(), Arc::clone(&holders));
             async move {
-                let (login, ids) = &holders[worker];
-                let id = ids.get(usize::try_from(n).ok()?)?;
-                let path = format!("/api/user/{}/bookings/{id}", login.id);
+                let (login, places) = &holders[worker];
+                let place = places.get(usize::try_from(n).ok()?)?;
+                Some(cancel(&http, login, place).await)
+            }
+        },
+    )
+    .await;
+    outcome.notes.insert("waiting".into(), json!(size));
+    Ok(outcome)
+}
+
+/// Places in the second half change hands: each counted step is a place going from one
+/// customer to another. With a list the cancel alone does it; with `takers` (no list) the
+/// cancel is followed by the taker's booking of the freed place, and the step's status is
+/// that booking's.
+async fn change_hands(
+    http: &Http,
+    args: &BenchArgs,
+    size: u64,
+    holders: Vec<(Login, Vec<Held>)>,
+    takers: Option<Vec<Login>>,
+) -> Result<Outcome> {
+    if let Some(takers) = &takers {
+        anyhow::ensure!(takers.len() >= args.clients, "a taker for every client");
+    }
+    let (http, holders, takers) = (http.clone(), Arc::new(holders), Arc::new(takers));
+    let mut outcome = closed_loop(
+        &name("turnover", size),
+        args.clients,
+        args.duration(),
+        move |worker, n| {
+            let (http, holders, takers) = (http.clone(), Arc::clone(&holders), Arc::clone(&takers));
+            async move {
+                let (login, places) = &holders[worker];
+                let place = places.get(usize::try_from(n).ok()?)?;
+                let cancelled = cancel(&http, login, place).await;
+                let Some(taker) = takers.as_ref().as_ref().map(|t| &t[worker]) else {
+                    return Some(cancelled);
+                };
+                if !matches!(cancelled, Ok(204)) {
+                    return Some(cancelled);
+                }
+                let body = json!({ "sessionId": place.session_id });
+                let path = format!("/api/user/{}/book", taker.id);
                 Some(
-                    http.send(Method::DELETE, &path, Some(&login.token), None)
+                    http.send(Method::POST, &path, Some(&taker.token), Some(&body))
                         .await
                         .map(|(status, _)| status),
                 )
@@ -126,5 +216,20 @@ async fn cancel_full(http: &Http, args: &BenchArgs, size: u64) -> Result<Outcome
     )
     .await;
     outcome.notes.insert("waiting".into(), json!(size));
+    outcome.notes.insert(
+        "step".into(),
+        json!(if size == 0 {
+            "a cancel, then another customer's booking of the place"
+        } else {
+            "a cancel that promotes the next in line"
+        }),
+    );
     Ok(outcome)
+}
+
+async fn cancel(http: &Http, login: &Login, place: &Held) -> Result<u16> {
+    let path = format!("/api/user/{}/bookings/{}", login.id, place.booking_id);
+    http.send(Method::DELETE, &path, Some(&login.token), None)
+        .await
+        .map(|(status, _)| status)
 }
