@@ -105,8 +105,8 @@ struct Held {
 }
 
 /// Each client's login and the places it holds, soonest first, split in two: those it
-/// cancels and those it passes on. Each client starts at its own session in either half, as
-/// cancellations arrive spread over a provider's sessions, not all in one at once.
+/// cancels and those it passes on. Each client goes through either half in an order of its
+/// own ([`spread`]), as cancellations arrive spread over a provider's sessions.
 async fn holders(
     http: &Http,
     args: &BenchArgs,
@@ -125,13 +125,35 @@ async fn holders(
         let mut second = held.split_off(held.len() / 2);
         let mut first = held;
         for half in [&mut first, &mut second] {
-            let start = (n * half.len()) / args.clients.max(1);
-            half.rotate_left(start);
+            *half = spread(std::mem::take(half), n, args.clients);
         }
         cancel.push((login.clone(), first));
         turnover.push((login, second));
     }
     Ok((cancel, turnover))
+}
+
+/// Client `n`'s order of its places: from its own start, with its own stride through them.
+/// Were every client to walk the sessions in one order, those that met at a session (one waiting
+/// for the other's lock on its row) would walk on in step and meet again at every session after,
+/// a convoy no real provider's cancellations form.
+fn spread(places: Vec<Held>, n: usize, clients: usize) -> Vec<Held> {
+    let len = places.len();
+    if len < 2 {
+        return places;
+    }
+    let start = (n * len) / clients.max(1);
+    // A stride coprime to the length visits every place once; each client has its own.
+    let strides: Vec<usize> = (1..len).filter(|&s| gcd(s, len) == 1).collect();
+    let stride = strides[n % strides.len()];
+    let mut slots: Vec<Option<Held>> = places.into_iter().map(Some).collect();
+    (0..len)
+        .filter_map(|i| slots[(start + i * stride) % len].take())
+        .collect()
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 fn held(booking: &Value) -> Result<Held> {
@@ -232,4 +254,36 @@ async fn cancel(http: &Http, login: &Login, place: &Held) -> Result<u16> {
     http.send(Method::DELETE, &path, Some(&login.token), None)
         .await
         .map(|(status, _)| status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Held, spread};
+
+    #[test]
+    fn every_client_takes_every_place_once_in_an_order_of_its_own() {
+        let places = |len: usize| -> Vec<Held> {
+            (0..len)
+                .map(|i| Held {
+                    booking_id: i.to_string(),
+                    session_id: i.to_string(),
+                })
+                .collect()
+        };
+        let order = |n: usize| -> Vec<usize> {
+            spread(places(200), n, 64)
+                .iter()
+                .map(|p| p.booking_id.parse().unwrap_or(usize::MAX))
+                .collect()
+        };
+        for n in 0..64 {
+            let mut seen = order(n);
+            seen.sort_unstable();
+            assert_eq!(seen, (0..200).collect::<Vec<_>>(), "client {n}");
+        }
+        // Two clients that meet at a place go on to different ones.
+        let (a, b) = (order(3), order(4));
+        let met = a.iter().position(|p| *p == b[10]).unwrap_or(0);
+        assert_ne!(a.get(met + 1), b.get(11));
+    }
 }
