@@ -90,7 +90,7 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     // Without a list, another customer takes each freed place: the world's customers hold
     // nothing in the full sessions, and worker `i`'s taker books only the places worker `i`
     // frees, each session once.
-    let takers = (size == 0).then(|| world.customers.clone());
+    let takers = (size == 0).then(|| Arc::new(world.customers.clone()));
     let mut turnover = change_hands(&http, args, size, turnover_half, takers).await?;
     turnover.server_rss_mb = server.rss_mb();
     server.stop()?;
@@ -116,19 +116,15 @@ async fn holders(
         let email = format!("bulk-{n}@bench.invalid");
         let login = fixtures::login(http, &email, fixtures::PASSWORD).await?;
         let path = format!("/api/user/{}/bookings?as=customer&limit=200", login.id);
-        let mut held: Vec<Held> = http
+        let mut first: Vec<Held> = http
             .pages(&path, &login.token)
             .await?
             .iter()
             .map(held)
             .collect::<Result<_>>()?;
-        let mut second = held.split_off(held.len() / 2);
-        let mut first = held;
-        for half in [&mut first, &mut second] {
-            *half = spread(std::mem::take(half), n, args.clients);
-        }
-        cancel.push((login.clone(), first));
-        turnover.push((login, second));
+        let second = first.split_off(first.len() / 2);
+        cancel.push((login.clone(), spread(first, n, args.clients)));
+        turnover.push((login, spread(second, n, args.clients)));
     }
     Ok((cancel, turnover))
 }
@@ -204,23 +200,23 @@ async fn change_hands(
     args: &BenchArgs,
     size: u64,
     holders: Vec<(Login, Vec<Held>)>,
-    takers: Option<Vec<Login>>,
+    takers: Option<Arc<Vec<Login>>>,
 ) -> Result<Outcome> {
     if let Some(takers) = &takers {
         anyhow::ensure!(takers.len() >= args.clients, "a taker for every client");
     }
-    let (http, holders, takers) = (http.clone(), Arc::new(holders), Arc::new(takers));
+    let (http, holders) = (http.clone(), Arc::new(holders));
     let mut outcome = closed_loop(
         &name("turnover", size),
         args.clients,
         args.duration(),
         move |worker, n| {
-            let (http, holders, takers) = (http.clone(), Arc::clone(&holders), Arc::clone(&takers));
+            let (http, holders, takers) = (http.clone(), Arc::clone(&holders), takers.clone());
             async move {
                 let (login, places) = &holders[worker];
                 let place = places.get(usize::try_from(n).ok()?)?;
                 let cancelled = cancel(&http, login, place).await;
-                let Some(taker) = takers.as_ref().as_ref().map(|t| &t[worker]) else {
+                let Some(taker) = takers.as_ref().map(|t| &t[worker]) else {
                     return Some(cancelled);
                 };
                 if !matches!(cancelled, Ok(204)) {

@@ -228,6 +228,17 @@ impl TestApp {
         (booked, live)
     }
 
+    /// How many subscriptions the user holds to the service (0 or 1: one per pair).
+    pub async fn subscriptions(&self, user_id: Uuid, service_id: Uuid) -> i64 {
+        self.db
+            .count(
+                query("SELECT COUNT(*) FROM subscriptions WHERE user_id = $1 AND service_id = $2")
+                    .bind(user_id)
+                    .bind(service_id),
+            )
+            .await
+    }
+
     /// Moves the server's clock forward: sessions start and end, notices close, windows pass.
     /// Access tokens expire on that clock too (after an hour), so log in [`again`](Self::again).
     pub fn advance(&self, by: chrono::Duration) {

@@ -47,15 +47,7 @@ async fn booking_a_session_makes_a_pending_booking_and_a_subscription(app: TestA
     assert_eq!(details["additionalInformation"], json!([]));
     assert!(booking["cancellationReason"].is_null() && booking["cancelledBy"].is_null());
     assert_eq!(app.seats(id_of(&c.session)).await, (1, 1));
-    let subscribed = app
-        .db
-        .count(
-            query("SELECT COUNT(*) FROM subscriptions WHERE user_id = $1 AND service_id = $2")
-                .bind(ann.id)
-                .bind(id_of(&c.service)),
-        )
-        .await;
-    assert_eq!(subscribed, 1);
+    assert_eq!(app.subscriptions(ann.id, id_of(&c.service)).await, 1);
 }
 
 async fn a_full_session_and_a_second_booking_are_refused(app: TestApp) {

@@ -159,15 +159,7 @@ async fn a_cancellation_books_the_first_in_line_at_once(app: TestApp) {
     );
     assert_eq!(app.seats(id_of(&session)).await, (1, 1));
     // Like any booking, the promotion subscribes B (who never booked here) to the service.
-    let b_subscribed = app
-        .db
-        .count(
-            query("SELECT COUNT(*) FROM subscriptions WHERE user_id = $1 AND service_id = $2")
-                .bind(b.id)
-                .bind(id_of(&service)),
-        )
-        .await;
-    assert_eq!(b_subscribed, 1);
+    assert_eq!(app.subscriptions(b.id, id_of(&service)).await, 1);
     // The promotion's event says where it came from, and the mail follows it.
     let (data,): (String,) = app
         .db
