@@ -240,7 +240,11 @@ async fn a_booking_moved_away_or_a_capacity_raised_fills_from_the_list(app: Test
 }
 
 async fn someone_booked_at_that_time_is_passed_over_and_keeps_their_place(app: TestApp) {
-    let Class { session, .. } = app.class(json!({ "name": "Spin" }), 24, 1).await;
+    let Class {
+        provider,
+        service,
+        session,
+    } = app.class(json!({ "name": "Spin" }), 24, 1).await;
     let a = app.customer().await;
     let held = app.booked(&a, &session).await;
     let (b, c) = (app.customer().await, app.customer().await);
@@ -266,6 +270,17 @@ async fn someone_booked_at_that_time_is_passed_over_and_keeps_their_place(app: T
         Some(1),
         "B keeps their place"
     );
+
+    // Two new places are filled one at a time, each time passing over B again.
+    let (d, e) = (app.customer().await, app.customer().await);
+    joined(&app, &d, &session).await;
+    joined(&app, &e, &session).await;
+    set_capacity(&app, &provider, &service, &session, 3).await;
+    assert_eq!(live_bookings(&app, &d, &session).await, 1);
+    assert_eq!(live_bookings(&app, &e, &session).await, 1);
+    assert_eq!(live_bookings(&app, &b, &session).await, 0);
+    assert_eq!(position(&app, &b, &session).await, Some(1));
+    assert_eq!(app.seats(id_of(&session)).await, (3, 3));
 }
 
 async fn no_promotion_once_booking_has_closed_and_the_list_ends(app: TestApp) {
