@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use hyper::Method;
-use kairos::store::fixtures::bulk_waitlists;
-use kairos_testkit::Data;
+use kairos::store::{fixtures::bulk_waitlists, sqlite::WRITER_THREAD};
+use kairos_testkit::{Data, ServerProcess};
 use serde_json::{Value, json};
 
 use super::{
@@ -27,6 +27,10 @@ const FULL_SESSIONS: u64 = 200;
 
 /// The phases measured for each list length, in the order they run.
 const PHASES: [&str; 3] = ["book", "cancel", "turnover"];
+
+/// Notes: the server's CPU per step, the whole process and SQLite's writer (microseconds).
+const SERVER_CPU: &str = "serverCpuUsPerStep";
+const WRITER_CPU: &str = "writerCpuUsPerStep";
 
 /// The runs for each list length in `sizes`, then the ratios of the longest to none.
 pub async fn waitlist(args: &BenchArgs, sizes: &[u64]) -> Result<Vec<Outcome>> {
@@ -50,6 +54,17 @@ pub async fn waitlist(args: &BenchArgs, sizes: &[u64]) -> Result<Vec<Outcome>> {
                     "  {phase}: {long:.0}/s / {empty:.0}/s = {:.3}",
                     long / empty
                 );
+            }
+            for key in [SERVER_CPU, WRITER_CPU] {
+                let cost = |size: u64| {
+                    outcomes
+                        .iter()
+                        .find(|o| o.name == name(phase, size))
+                        .and_then(|o| o.notes.get(key)?.as_f64())
+                };
+                if let (Some(empty), Some(long)) = (cost(first), cost(last)) {
+                    println!("    {key}: {long:.0} / {empty:.0} = {:.3}", long / empty);
+                }
             }
         }
     }
@@ -85,17 +100,52 @@ async fn run(args: &BenchArgs, size: u64) -> Result<Vec<Outcome>> {
     let (mut booking, _) = book(&world, args, &name("book", size), args.duration()).await;
     booking.server_rss_mb = server.rss_mb();
     let (cancel_half, turnover_half) = holders(&http, args).await?;
+    let spent = CpuSpent::from(&server);
     let mut cancelling = cancel_full(&http, args, size, cancel_half).await?;
+    spent.per_step(&server, &mut cancelling);
     cancelling.server_rss_mb = server.rss_mb();
     // Without a list, another customer takes each freed place: the world's customers hold
     // nothing in the full sessions, and worker `i`'s taker books only the places worker `i`
     // frees, each session once.
     let takers = (size == 0).then(|| Arc::new(world.customers.clone()));
+    let spent = CpuSpent::from(&server);
     let mut turnover = change_hands(&http, args, size, turnover_half, takers).await?;
+    spent.per_step(&server, &mut turnover);
     turnover.server_rss_mb = server.rss_mb();
     server.stop()?;
     drop(data);
     Ok(vec![booking, cancelling, turnover])
+}
+
+/// The server's CPU time when a phase starts: the whole process, and SQLite's writer thread
+/// (which every write waits on; none on PostgreSQL).
+struct CpuSpent {
+    process: Option<f64>,
+    writer: Option<f64>,
+}
+
+impl CpuSpent {
+    fn from(server: &ServerProcess) -> Self {
+        Self {
+            process: server.cpu_seconds(None),
+            writer: server.cpu_seconds(Some(WRITER_THREAD)),
+        }
+    }
+
+    /// Notes the CPU the phase cost per step, in microseconds, since `self`.
+    fn per_step(self, server: &ServerProcess, outcome: &mut Outcome) {
+        let now = Self::from(server);
+        let steps = outcome.requests.max(1) as f64;
+        for (key, before, after) in [
+            (SERVER_CPU, self.process, now.process),
+            (WRITER_CPU, self.writer, now.writer),
+        ] {
+            if let (Some(before), Some(after)) = (before, after) {
+                let micros = (after - before) * 1e6 / steps;
+                outcome.notes.insert(key.into(), json!(micros.round()));
+            }
+        }
+    }
 }
 
 /// A place a bulk customer holds in a full session.

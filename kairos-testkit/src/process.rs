@@ -144,6 +144,11 @@ impl ServerProcess {
     pub fn rss_mb(&self) -> Option<f64> {
         rss_mb_of(self.pid()?)
     }
+
+    /// CPU time the process has used so far (see [`cpu_seconds_of`]).
+    pub fn cpu_seconds(&self, thread: Option<&str>) -> Option<f64> {
+        cpu_seconds_of(self.pid()?, thread)
+    }
 }
 
 impl Drop for ServerProcess {
@@ -167,4 +172,90 @@ pub fn rss_mb_of(pid: u32) -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / 1024.0)
+}
+
+/// CPU time (user and system) a process has used, in seconds, from `/proc` (Linux); with
+/// `thread`, only that of its threads with that name (`sqlite-writer`, say). Throughput on a
+/// shared machine swings by a fifth from run to run; the CPU a step costs swings far less.
+pub fn cpu_seconds_of(pid: u32, thread: Option<&str>) -> Option<f64> {
+    let Some(name) = thread else {
+        return stat_cpu_seconds(&format!("/proc/{pid}/stat"));
+    };
+    let mut seconds = None;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let dir = task.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim_end() == name
+            && let Some(s) = stat_cpu_seconds(&dir.join("stat").to_string_lossy())
+        {
+            *seconds.get_or_insert(0.0) += s;
+        }
+    }
+    seconds
+}
+
+/// `utime + stime` of a `stat` file. They count in clock ticks of 1/100 s: `/proc` always
+/// reports `USER_HZ`, which is 100 on every Linux ABI.
+fn stat_cpu_seconds(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The name (in parentheses) may hold spaces; the fields after it are plain.
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_seconds_of;
+
+    /// Spins until this thread has used a measurable slice of CPU (a clock tick is 10 ms).
+    fn burn() {
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(150) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+    }
+
+    #[test]
+    fn cpu_time_is_read_for_the_process_and_for_a_named_thread_only() {
+        let pid = std::process::id();
+        let burner = std::thread::Builder::new()
+            .name("kairos-burner".into())
+            .spawn(burn)
+            .expect("a thread");
+        burner.join().expect("the burner finishes");
+        let thread = cpu_seconds_of(pid, Some("kairos-burner"));
+        let process = cpu_seconds_of(pid, None).expect("this process's CPU time");
+        // An ended thread's time stays in the process's total; a live one is listed by name.
+        assert!(process >= 0.1, "the process used {process} s");
+        assert_eq!(thread, None, "an ended thread is no longer listed");
+        let (done, finish) = std::sync::mpsc::channel::<()>();
+        let spinner = std::thread::Builder::new()
+            .name("kairos-spinner".into())
+            .spawn(move || {
+                burn();
+                let _ = finish.recv();
+            })
+            .expect("a thread");
+        // The spinner burns, then waits: its time is read while it is still there.
+        let spent = (0..250)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                cpu_seconds_of(pid, Some("kairos-spinner")).filter(|s| *s >= 0.1)
+            })
+            .expect("the spinner's CPU time, once it has burnt 0.1 s");
+        drop(done);
+        spinner.join().expect("the spinner finishes");
+        let whole = cpu_seconds_of(pid, None).expect("this process's CPU time");
+        assert!(
+            whole >= process + spent - 0.02,
+            "{whole} < {process} + {spent}"
+        );
+        assert_eq!(cpu_seconds_of(pid, Some("no-such-thread")), None);
+    }
 }

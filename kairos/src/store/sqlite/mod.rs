@@ -40,6 +40,9 @@ use writer::{Done, Job};
 const QUEUE_DEPTH: usize = 8192;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The writer's thread's name, as `top -H` and the benchmark's CPU figures see it.
+pub const WRITER_THREAD: &str = "sqlite-writer";
+
 pub struct Sqlite {
     readers: Arc<Connections<Options>>,
     writer: mpsc::Sender<Job>,
@@ -111,7 +114,7 @@ impl Sqlite {
             checkpoints,
         );
         std::thread::Builder::new()
-            .name("sqlite-writer".into())
+            .name(WRITER_THREAD.into())
             .spawn(move || runtime.block_on(work))?;
         Ok(Self {
             readers,
