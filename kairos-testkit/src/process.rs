@@ -175,8 +175,9 @@ pub fn rss_mb_of(pid: u32) -> Option<f64> {
 }
 
 /// CPU time (user and system) a process has used, in seconds, from `/proc` (Linux); with
-/// `thread`, only that of its threads with that name (`sqlite-writer`, say). Throughput on a
-/// shared machine swings by a fifth from run to run; the CPU a step costs swings far less.
+/// `thread`, only that of its threads with that name (`sqlite-writer`, say; Linux keeps 15
+/// bytes of a thread's name). Throughput says how fast a phase went; the CPU per step says
+/// which part of the server did the work, as the serial writer on SQLite.
 pub fn cpu_seconds_of(pid: u32, thread: Option<&str>) -> Option<f64> {
     let Some(name) = thread else {
         return stat_cpu_seconds(&format!("/proc/{pid}/stat"));
