@@ -87,7 +87,7 @@ config="${CARGO_TARGET_DIR:-target}/schemathesis-run.toml"
     echo "values = $(echo "$sessions" | python3 -c 'import json,sys; print(json.dumps([s["id"] for s in json.load(sys.stdin)]))')"
 } >"$config"
 
-export KAIROS_ST_CUSTOMER_ID SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts
+export KAIROS_ST_CUSTOMER_ID KAIROS_ST_BASE="$base" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts
 KAIROS_ST_CUSTOMER_ID="$(echo "$customer" | json '["id"]')"
 failed=0
 for who in customer provider admin; do

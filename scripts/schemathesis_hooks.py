@@ -9,6 +9,9 @@ the rules; negative cases go out as generated. Every check still runs on every o
 
 from __future__ import annotations
 
+import json
+import os
+import urllib.request
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -211,3 +214,63 @@ def map_case(context, case):
     if isinstance(case.query, dict):
         _range(case.query)
     return case
+
+
+# The two forms of a customer's change to a booking; a move names `sessionId`.
+BOOKING_CHANGES = (
+    "PATCH /api/user/{userID}/bookings/{bookingID}",
+    "POST /api/user/{userID}/bookings/{bookingID}/update",
+)
+
+
+def _get(path: str):
+    """The run's server's JSON answer to a GET, as the run's user; None if it is not a 200."""
+    request = urllib.request.Request(
+        os.environ["KAIROS_ST_BASE"] + path,
+        headers={"authorization": f"Bearer {os.environ.get('KAIROS_ST_TOKEN', '')}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.load(answer)
+    except (OSError, ValueError):
+        return None
+
+
+def _move_within_service(case, body: dict) -> None:
+    """A booking moves only to another session of its own service (`different_service`, 422).
+
+    Which service the booking is of is known only once the stateful phase's link has named the
+    booking, so this runs just before the call: a move to a session the booking's service does
+    not have (one of the seeded sessions, when the booking was made of another service's) goes
+    to one it does have, or, if it has no other, the change edits the notes alone.
+    """
+    wanted = body.get("sessionId")
+    user, booking_id = case.path_parameters.get("userID"), case.path_parameters.get("bookingID")
+    if not isinstance(wanted, str) or not user or not booking_id:
+        return
+    booking = _get(f"/api/user/{user}/bookings/{booking_id}")
+    if not isinstance(booking, dict) or "serviceId" not in booking:
+        return  # not this user's booking, or none: its 404 is the answer to check
+    start = _time(booking.get("sessionDetails", {}).get("time", {}).get("start"))
+    if start is None:
+        return
+    window = f"from={_text(start - MAX_RANGE / 2)}&to={_text(start + MAX_RANGE / 2)}"
+    sessions = _get(f"/api/services/{booking['serviceId']}/sessions?{window}&limit=100")
+    ids = [s.get("id") for s in sessions] if isinstance(sessions, list) else []
+    if wanted in ids:
+        return
+    others = [i for i in ids if i != booking.get("sessionId")]
+    if others:
+        body["sessionId"] = others[0]
+    else:
+        body.pop("sessionId")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if (
+        _is_positive(case)
+        and case.operation.label in BOOKING_CHANGES
+        and isinstance(case.body, dict)
+    ):
+        _move_within_service(case, case.body)
