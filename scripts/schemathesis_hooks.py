@@ -241,7 +241,7 @@ def _move_within_service(case, body: dict) -> None:
 
     Which service the booking is of is known only once the stateful phase's link has named the
     booking, so this runs just before the call: a move to a session the booking's service does
-    not have (one of the seeded sessions, when the booking was made of another service's) goes
+    not have (a generated id, or a seeded session when the booking is of another service) goes
     to one it does have, or, if it has no other, the change edits the notes alone.
     """
     wanted = body.get("sessionId")
