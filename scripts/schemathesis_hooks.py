@@ -256,7 +256,9 @@ def _move_within_service(case, body: dict) -> None:
         return
     window = f"from={_text(start - MAX_RANGE / 2)}&to={_text(start + MAX_RANGE / 2)}"
     sessions = _get(f"/api/services/{booking['serviceId']}/sessions?{window}&limit=100")
-    ids = [s.get("id") for s in sessions] if isinstance(sessions, list) else []
+    if not isinstance(sessions, list):
+        return  # the lookup failed: send the case as generated rather than guess
+    ids = [s.get("id") for s in sessions]
     if wanted in ids:
         return
     others = [i for i in ids if i != booking.get("sessionId")]

@@ -43,25 +43,16 @@ pub async fn waitlist(args: &BenchArgs, sizes: &[u64]) -> Result<Vec<Outcome>> {
     {
         println!("\nwaitlist: throughput with {last} waiting over {first} waiting:");
         for phase in PHASES {
-            let rate = |size: u64| {
-                outcomes
-                    .iter()
-                    .find(|o| o.name == name(phase, size))
-                    .map(Outcome::rate)
-            };
-            if let (Some(empty), Some(long)) = (rate(first), rate(last)) {
+            let outcome = |size: u64| outcomes.iter().find(|o| o.name == name(phase, size));
+            if let (Some(empty), Some(long)) = (outcome(first), outcome(last)) {
+                let (empty, long) = (empty.rate(), long.rate());
                 println!(
                     "  {phase}: {long:.0}/s / {empty:.0}/s = {:.3}",
                     long / empty
                 );
             }
             for key in [SERVER_CPU, WRITER_CPU] {
-                let cost = |size: u64| {
-                    outcomes
-                        .iter()
-                        .find(|o| o.name == name(phase, size))
-                        .and_then(|o| o.notes.get(key)?.as_f64())
-                };
+                let cost = |size: u64| outcome(size)?.notes.get(key)?.as_f64();
                 if let (Some(empty), Some(long)) = (cost(first), cost(last)) {
                     println!("    {key}: {long:.0} / {empty:.0} = {:.3}", long / empty);
                 }
