@@ -38,7 +38,9 @@ impl Problem {
             kind: format!("urn:kairos:problem:{code}"),
             title,
             status: error.status().as_u16(),
-            detail,
+            // A rejection's words may quote the request (an unknown query field's name), and the
+            // document promises no string holds NUL: shown as U+FFFD, as e-mail keys are.
+            detail: detail.replace('\0', "\u{FFFD}"),
             code,
             errors,
         }
@@ -182,4 +184,19 @@ pub fn problem_json(problem: &Problem) -> impl IntoResponse + use<> {
         )],
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ApiError, Problem};
+
+    #[test]
+    fn a_detail_quoting_a_nul_shows_it_as_a_replacement_character() {
+        let problem = Problem::of(&ApiError::bad_request(
+            "invalid_query",
+            "unknown field `a\0b`",
+        ));
+        assert_eq!(problem.detail, "unknown field `a\u{FFFD}b`");
+        assert_eq!(problem.status, 400);
+    }
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     missing_fields_and_wrong_types_are_422_naming_the_field,
     a_body_over_64_kib_is_a_413,
     path_ids_must_be_uuids,
+    a_query_field_named_with_a_nul_is_quoted_without_it,
     unknown_routes_and_methods_answer_as_problems,
     every_response_carries_a_request_id,
 );
@@ -129,6 +130,23 @@ async fn path_ids_must_be_uuids(app: TestApp) {
         let response = app.get(&format!("/api/user/{good}"), &admin.token).await;
         assert_eq!(response.status(), StatusCode::OK, "{good}");
     }
+}
+
+/// The problem quotes the unknown field's name, and the document promises no string holds NUL
+/// (Schemathesis sent such a name and checked the answer against the document).
+async fn a_query_field_named_with_a_nul_is_quoted_without_it(app: TestApp) {
+    let admin = app.admin().await;
+    let response = app
+        .get(
+            &format!("/api/user/{}/bookings?a%00b=1", admin.id),
+            &admin.token,
+        )
+        .await;
+    let problem = problem(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["code"], "invalid_query");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("a\u{FFFD}b"), "{detail}");
+    assert!(!detail.contains('\0'), "{detail}");
 }
 
 async fn unknown_routes_and_methods_answer_as_problems(app: TestApp) {
