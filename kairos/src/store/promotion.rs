@@ -99,8 +99,8 @@ async fn take_next(
     let taken: Option<(Uuid,)> = w
         .fetch_optional(
             query(
-                "DELETE FROM waitlist_entries WHERE id = (\
-                 SELECT e.id FROM waitlist_entries e WHERE e.session_id = $1 \
+                "DELETE FROM waitlist_entries WHERE session_id = $1 AND seq = (\
+                 SELECT e.seq FROM waitlist_entries e WHERE e.session_id = $1 \
                  AND NOT EXISTS (SELECT 1 FROM bookings b JOIN sessions o ON o.id = b.session_id \
                     WHERE b.user_id = e.user_id AND b.status IN ('Pending', 'Completed') \
                     AND b.session_starts_at >= $4 AND b.session_starts_at < $3 \

@@ -101,9 +101,16 @@ pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreE
         Constraint::WaitlistOnePerUser,
         StoreError::Refused(Refusal::AlreadyWaiting),
     ))?;
-    w.fetch_one::<EntryRow>(query(concat!(entry_select!(), " WHERE e.id = $1")).bind(new.id))
-        .await
-        .map(EntryRow::entry)
+    w.fetch_one::<EntryRow>(
+        query(concat!(
+            entry_select!(),
+            " WHERE e.user_id = $1 AND e.session_id = $2"
+        ))
+        .bind(new.user_id)
+        .bind(new.session_id),
+    )
+    .await
+    .map(EntryRow::entry)
 }
 
 /// An entry with its position (counted, never stored, unless `$position` says how) and what it
@@ -223,7 +230,14 @@ pub async fn leave(w: &mut Writer, user_id: Uuid, entry_id: Uuid) -> Result<(), 
     )
     .await?;
     let left = w
-        .execute(query("DELETE FROM waitlist_entries WHERE id = $1").bind(entry_id))
+        .execute(
+            query(
+                "DELETE FROM waitlist_entries WHERE user_id = $1 AND session_id = $2 AND id = $3",
+            )
+            .bind(user_id)
+            .bind(session_id)
+            .bind(entry_id),
+        )
         .await?;
     // Promoted or ended meanwhile: the error undoes the count above with everything else.
     if left == 0 {

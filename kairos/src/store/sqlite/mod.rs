@@ -10,6 +10,8 @@ mod conn;
 mod record;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upgrade_tests;
 mod writer;
 
 use std::{path::Path, sync::Arc, time::Duration};
