@@ -101,6 +101,8 @@ pub async fn join(w: &mut Writer, new: NewEntry) -> Result<WaitlistEntry, StoreE
         Constraint::WaitlistOnePerUser,
         StoreError::Refused(Refusal::AlreadyWaiting),
     ))?;
+    // By its owner, as everywhere an entry is named: on SQLite the id has no index of its own
+    // (the table is the list's order), the (user, session) index finds it.
     w.fetch_one::<EntryRow>(
         query(concat!(
             entry_select!(),
